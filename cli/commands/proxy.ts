@@ -1,0 +1,266 @@
+// `meshward proxy`: compiles the SecurityPolicies that select one workload, and runs the
+// filter with that configuration in front of an upstream, as an inbound sidecar would.
+// The CLI is where policy (control-plane) meets enforcement (host-agent): the host agent itself
+// never reads policy YAML, it is handed the compiled document.
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { compilePolicyFiles, type CompileOptions } from '../../control-plane/src/index.js';
+import { startAdmin, startProxy, type AdminServer, type PeerIdentity, type RunningProxy } from '../../host-agent/src/index.js';
+import type { Mode } from '../../control-plane/src/compile/filter-config.js';
+import { UsageError, oneOf, parseHostPort, parseLabels, parseWorkload } from '../args.js';
+import { createLogger, parseLogLevel, type CliLogger } from '../logger.js';
+import { FILTER_WASM } from '../paths.js';
+
+export const PROXY_USAGE = `Usage: meshward proxy --listen HOST:PORT --upstream URL [options]
+
+Runs the Meshward filter on every HTTP/1.1 and HTTP/2 (h2c, gRPC) stream in front of an upstream,
+the way an inbound Envoy sidecar runs it.
+
+  --listen HOST:PORT        where to accept connections (default 127.0.0.1:15006)
+  --upstream URL            the application, http://HOST:PORT (required)
+  --policy FILE             SecurityPolicy YAML; repeatable; reloaded when it changes
+  --workload NS/NAME        the workload this proxy guards (required with --policy)
+  --labels k=v,...          the workload's labels, for policy selectors
+  --mode MODE               override the policies' mode: discover | monitor | protect
+  --fail open|closed        what to do when the filter fails (default closed: 503)
+  --events-url URL          control-plane base URL the filter posts event batches to
+                            (POST /v1/events); without it events print on stdout
+  --events-token TOKEN      bearer token for --events-url
+  --tls-cert FILE --tls-key FILE
+                            serve TLS; with --client-ca FILE clients must present a certificate
+                            signed by that CA, and its URI SAN is the peer principal
+  --peers FILE              YAML list of {ip, principal, namespace, workload}: peer identity by
+                            source address for plaintext connections (tests, non-mTLS setups)
+  --upstream-protocol P     auto (follow the client) | http1 | http2 (default auto)
+  --admin HOST:PORT         admin endpoint: /ready, /stats, /stats/prometheus, GET|PUT /config
+  --no-filter               forward only (a baseline for comparisons)
+  --wasm FILE               the filter module (default filter/build/meshward.wasm)
+  --log-level LEVEL         trace | debug | info | warn | error (default info)
+`;
+
+export interface ProxyCommandOptions {
+  listen: { host: string; port: number };
+  upstream: string;
+  policies: string[];
+  workload: { namespace: string; name: string };
+  labels: Record<string, string>;
+  mode?: Mode;
+  fail: 'open' | 'closed';
+  eventsUrl?: string;
+  eventsToken?: string;
+  tls?: { cert: string; key: string; clientCa?: string };
+  peersFile?: string;
+  upstreamProtocol: 'auto' | 'http1' | 'http2';
+  admin?: { host: string; port: number };
+  noFilter: boolean;
+  wasm: string;
+  logger: CliLogger;
+  /** Reload the policy files when they change (default true). */
+  watch?: boolean;
+}
+
+/** The cluster name the proxy gives the filter for event batches. */
+export const EVENTS_CLUSTER = 'meshward_events';
+
+export interface MeshwardProxy {
+  proxy: RunningProxy;
+  admin?: AdminServer;
+  /** Recompile the policy files and apply the result; false when it did not take. */
+  reload(): boolean;
+  close(): Promise<void>;
+}
+
+function loadPeers(file: string): Map<string, PeerIdentity> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--peers ${file}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(doc)) throw new UsageError(`--peers ${file}: expected a YAML list of {ip, principal, namespace, workload}`);
+  const peers = new Map<string, PeerIdentity>();
+  doc.forEach((entry: unknown, i: number) => {
+    const e = entry as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null || typeof e.ip !== 'string') {
+      throw new UsageError(`--peers ${file}: [${i}].ip must be a string`);
+    }
+    const peer: PeerIdentity = {};
+    for (const k of ['principal', 'namespace', 'workload'] as const) {
+      if (e[k] !== undefined) {
+        if (typeof e[k] !== 'string') throw new UsageError(`--peers ${file}: [${i}].${k} must be a string`);
+        peer[k] = e[k] as string;
+      }
+    }
+    peers.set(e.ip, peer);
+  });
+  return peers;
+}
+
+function compileOptions(o: ProxyCommandOptions): CompileOptions {
+  const events = o.eventsUrl
+    ? { cluster: EVENTS_CLUSTER, authority: new URL(o.eventsUrl).host, token: o.eventsToken ?? '' }
+    : { cluster: '' };
+  return { mode: o.mode, events };
+}
+
+export async function startMeshwardProxy(o: ProxyCommandOptions): Promise<MeshwardProxy> {
+  const log = o.logger;
+  const compile = () => compilePolicyFiles(o.policies, { ...o.workload, labels: o.labels }, compileOptions(o));
+  const compiled = o.noFilter ? undefined : compile();
+  const proxy = await startProxy({
+    host: o.listen.host,
+    port: o.listen.port,
+    upstream: o.upstream,
+    upstreamProtocol: o.upstreamProtocol,
+    tls: o.tls && {
+      cert: readFileSync(o.tls.cert),
+      key: readFileSync(o.tls.key),
+      clientCa: o.tls.clientCa ? readFileSync(o.tls.clientCa) : undefined,
+    },
+    filter: compiled && {
+      wasm: readFileSync(o.wasm),
+      configuration: compiled.json,
+      failurePolicy: o.fail,
+      clusters: o.eventsUrl ? { [EVENTS_CLUSTER]: { url: o.eventsUrl } } : {},
+      nodeId: `sidecar~${o.workload.namespace}~${o.workload.name}`,
+      nodeMetadata: {
+        NAMESPACE: { type: 'string', value: o.workload.namespace },
+        WORKLOAD_NAME: { type: 'string', value: o.workload.name },
+      },
+    },
+    peers: o.peersFile ? loadPeers(o.peersFile) : undefined,
+    logger: log,
+  });
+  log.log('info', 'proxy listening', {
+    address: `${proxy.address.address}:${proxy.address.port}`,
+    upstream: o.upstream,
+    workload: `${o.workload.namespace}/${o.workload.name}`,
+    policy: compiled?.version ?? 'none (no filter)',
+    mode: compiled?.config.mode,
+  });
+  const admin = o.admin ? await startAdmin(proxy, o.admin.host, o.admin.port) : undefined;
+  if (admin) log.log('info', 'admin listening', { address: `${admin.address.address}:${admin.address.port}` });
+
+  const reload = (): boolean => {
+    let next;
+    try {
+      next = compile();
+    } catch (err) {
+      log.log('error', `policy reload rejected, keeping ${compiled?.version ?? 'the current policy'}: ${(err as Error).message}`);
+      return false;
+    }
+    if (next.json === proxy.configuration()) return true;
+    const result = proxy.reconfigure(next.json);
+    if (result.ok) log.log('info', 'policy applied', { version: next.version, mode: next.config.mode });
+    else log.log('error', `the filter rejected the new policy ${next.version}: ${result.reason ?? ''}`);
+    return result.ok;
+  };
+
+  // Editors replace files rather than write them in place, so the directory is watched.
+  const watchers: FSWatcher[] = [];
+  if (compiled && o.watch !== false) {
+    let timer: NodeJS.Timeout | undefined;
+    const names = new Set(o.policies.map((p) => basename(p)));
+    for (const dir of new Set(o.policies.map((p) => dirname(resolve(p))))) {
+      const w = watch(dir, (_event, file) => {
+        if (file && !names.has(file.toString())) return;
+        clearTimeout(timer);
+        timer = setTimeout(reload, 100); // a burst of writes is one change
+      });
+      w.unref();
+      watchers.push(w);
+    }
+  }
+
+  return {
+    proxy,
+    admin,
+    reload,
+    async close() {
+      for (const w of watchers) w.close();
+      await admin?.close();
+      await proxy.close();
+    },
+  };
+}
+
+export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string' },
+      upstream: { type: 'string' },
+      policy: { type: 'string', multiple: true },
+      workload: { type: 'string' },
+      labels: { type: 'string' },
+      mode: { type: 'string' },
+      fail: { type: 'string' },
+      'events-url': { type: 'string' },
+      'events-token': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'client-ca': { type: 'string' },
+      peers: { type: 'string' },
+      'upstream-protocol': { type: 'string' },
+      admin: { type: 'string' },
+      'no-filter': { type: 'boolean' },
+      wasm: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.upstream) throw new UsageError('--upstream URL is required');
+  try {
+    const u = new URL(values.upstream);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new UsageError(`--upstream must be an http:// or https:// URL (got "${values.upstream}")`);
+  }
+  if (values.policy && !values.workload) throw new UsageError('--workload NS/NAME is required with --policy');
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together');
+  }
+  if (values['client-ca'] && !values['tls-cert']) throw new UsageError('--client-ca needs --tls-cert and --tls-key');
+  if (values['events-url']) {
+    try {
+      new URL(values['events-url']);
+    } catch {
+      throw new UsageError(`--events-url must be a URL (got "${values['events-url']}")`);
+    }
+  }
+  return {
+    listen: parseHostPort('--listen', values.listen ?? '127.0.0.1:15006'),
+    upstream: values.upstream,
+    policies: values.policy ?? [],
+    workload: values.workload ? parseWorkload('--workload', values.workload) : { namespace: 'default', name: 'unknown' },
+    labels: parseLabels('--labels', values.labels),
+    mode: values.mode === undefined ? undefined : oneOf('--mode', values.mode, ['discover', 'monitor', 'protect'] as const, 'monitor'),
+    fail: oneOf('--fail', values.fail, ['open', 'closed'] as const, 'closed'),
+    eventsUrl: values['events-url'],
+    eventsToken: values['events-token'],
+    tls: values['tls-cert']
+      ? { cert: values['tls-cert'], key: values['tls-key'] as string, clientCa: values['client-ca'] }
+      : undefined,
+    peersFile: values.peers,
+    upstreamProtocol: oneOf('--upstream-protocol', values['upstream-protocol'], ['auto', 'http1', 'http2'] as const, 'auto'),
+    admin: values.admin ? parseHostPort('--admin', values.admin) : undefined,
+    noFilter: values['no-filter'] ?? false,
+    wasm: values.wasm ?? FILTER_WASM,
+    logger: createLogger(parseLogLevel(values['log-level'])),
+  };
+}
+
+export async function proxyCommand(argv: string[]): Promise<number> {
+  const options = parseProxyArgs(argv);
+  const running = await startMeshwardProxy(options);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  options.logger.log('info', 'shutting down');
+  await running.close();
+  return 0;
+}

@@ -1,0 +1,10 @@
+// The host agent's public surface, for the CLI and other rooms.
+export { startProxy } from './proxy/proxy-server.js';
+export type { ProxyOptions, RunningProxy, FilterOptions, ProxyStatsSnapshot } from './proxy/proxy-server.js';
+export type { PeerIdentity } from './proxy/exchange-factory.js';
+export type { TlsOptions } from './proxy/listener.js';
+export type { UpstreamProtocol } from './proxy/upstream.js';
+export { startAdmin } from './proxy/admin.js';
+export type { AdminServer } from './proxy/admin.js';
+export { createVm } from './wasm-host/index.js';
+export type * from './wasm-host/api.js';
