@@ -1,0 +1,4 @@
+// control-plane's public surface for other rooms (cli/, host-agent/, tests): load and validate
+// SecurityPolicies, compile them per workload. Internals stay behind policy/ and compile/.
+export * from './policy/index.js';
+export * from './compile/index.js';

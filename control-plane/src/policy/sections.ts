@@ -1,0 +1,7 @@
+// The sections of `spec`, in the order they are checked and reported.
+import type { AnySpecSection } from './section.js';
+import { ingressSection } from './section-ingress.js';
+import { modeSection } from './section-mode.js';
+import { selectorSection } from './section-selector.js';
+
+export const SPEC_SECTIONS: readonly AnySpecSection[] = [selectorSection, modeSection, ingressSection];

@@ -1,0 +1,95 @@
+// The schema users write: SecurityPolicy, meshward.io/v1alpha1. These types describe a policy as
+// written and validated, optional fields still optional; the compiler fills the defaults. The
+// compiled form lives in ../compile/filter-config.ts and must not leak in here (a future
+// v1beta1 converts to this version, not to the filter's shape).
+
+export const API_VERSION = 'meshward.io/v1alpha1';
+export const KIND = 'SecurityPolicy';
+
+/** As in Kubernetes, a policy without `metadata.namespace` belongs to `default`. */
+export const DEFAULT_NAMESPACE = 'default';
+
+export type PolicyMode = 'discover' | 'monitor' | 'protect';
+export const POLICY_MODES: readonly PolicyMode[] = ['discover', 'monitor', 'protect'];
+
+/** A policy without `spec.mode` alerts but does not block: writing a policy says which traffic
+ * is expected, and a first deploy should not cut off traffic the author forgot. (A workload that
+ * no policy selects is in `discover`.) */
+export const DEFAULT_POLICY_MODE: PolicyMode = 'monitor';
+
+/** The methods of RFC 9110 and RFC 5789. Methods are case-sensitive, so only upper case. */
+export const HTTP_METHODS = [
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE',
+] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export interface SecurityPolicy {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: PolicyMetadata;
+  spec: SecurityPolicySpec;
+}
+
+export interface PolicyMetadata {
+  /** DNS-1123 label. */
+  name: string;
+  /** DNS-1123 label; absent means `default`. */
+  namespace?: string;
+  /** Kubernetes labels and annotations: accepted so that a policy read back from the cluster
+   * validates; they do not change what the policy does. */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** One field per section; each section is validated by its own `section-<key>.ts`. */
+export interface SecurityPolicySpec {
+  selector: WorkloadSelector;
+  /** Absent: `monitor` (DEFAULT_POLICY_MODE). */
+  mode?: PolicyMode;
+  /** Absent or empty: no request is admitted, so every request is a violation. */
+  ingress?: IngressRuleSpec[];
+}
+
+/** Exactly one of the two. Selects workloads in the policy's own namespace only. */
+export interface WorkloadSelector {
+  /** Every pair must match the workload's labels. Never empty. */
+  matchLabels?: Record<string, string>;
+  /** Workload names. Never empty. */
+  workloads?: string[];
+}
+
+export interface IngressRuleSpec {
+  /** DNS-1123 label, unique within the policy; the rule id is `<namespace>/<policy>/<name>`. */
+  name: string;
+  /** Alternatives; absent: any source. */
+  from?: PeerSpec[];
+  /** Absent together with `grpc`: any request from the source. */
+  http?: HttpMatchSpec[];
+  grpc?: GrpcMatchSpec[];
+}
+
+/** At least one field; all given fields must match. */
+export interface PeerSpec {
+  /** SPIFFE id; `*` alone, or one `*` at the start or the end. */
+  principal?: string;
+  namespace?: string;
+  workload?: string;
+  /** IPv4 or IPv6 CIDR with its prefix length and no host bits set. */
+  ipBlock?: string;
+}
+
+/** At least one field; each absent field matches anything. */
+export interface HttpMatchSpec {
+  methods?: HttpMethod[];
+  /** Start with `/`; `*` (one segment) and `**` (any number) only as whole segments. */
+  paths?: string[];
+  /** DNS names, optionally `*.`-prefixed, without port; any case (the compiler lower-cases). */
+  hosts?: string[];
+}
+
+export interface GrpcMatchSpec {
+  /** Fully-qualified service name (`shop.v1.Orders`) or `*`. */
+  service: string;
+  /** Method names or `*`; absent: any method. */
+  methods?: string[];
+}
