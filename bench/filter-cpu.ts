@@ -4,8 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { HeaderList, HttpStreamSink, WasmPluginHandle } from '../host-agent/src/wasm-host/api.js';
 import { createVm } from '../host-agent/src/wasm-host/index.js';
-import { compile } from '../control-plane/src/index.js';
-import { parsePolicyText } from '../control-plane/src/index.js';
+import { compile, loadPolicies } from '../control-plane/src/index.js';
 import { FILTER_WASM, REPO_ROOT } from '../cli/paths.js';
 import { emit, round } from './figure.js';
 import { join } from 'node:path';
@@ -79,8 +78,8 @@ function cpuPerRequestUs(plugin: WasmPluginHandle, n: number): number {
 }
 
 export async function benchFilterCpu(n = 20000): Promise<void> {
-  const policy = parsePolicyText(POLICY, 'bench-policy.yaml');
-  const { json } = compile(policy, { namespace: 'shop', name: 'orders', labels: { app: 'orders' } }, {});
+  const policies = loadPolicies(POLICY, 'bench-policy.yaml');
+  const { json } = compile(policies, { namespace: 'shop', name: 'orders', labels: { app: 'orders' } }, {});
   const noop = await createVm({ module: readFileSync(join(REPO_ROOT, 'dist/fixtures/noop-filter.wasm')) });
   const noopPlugin = noop.startPlugin({ name: 'noop', configuration: '' }).plugin!;
   const vm = await createVm({ module: readFileSync(FILTER_WASM), logger: { log() {} } });

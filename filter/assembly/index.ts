@@ -1,7 +1,5 @@
-export * from "@gcoredev/proxy-wasm-sdk-as/assembly/proxy";
-import { RootContext, Context, registerRootContext, FilterHeadersStatusValues } from "@gcoredev/proxy-wasm-sdk-as/assembly";
-class R extends RootContext { createContext(id: u32): Context { return new C(id, this); } }
-class C extends Context {
-  onRequestHeaders(a: u32, eos: bool): FilterHeadersStatusValues { return FilterHeadersStatusValues.Continue; }
-}
-registerRootContext((id: u32) => new R(id) as RootContext, "meshward");
+// meshward.wasm: the Meshward HTTP filter (proxy-wasm ABI 0.2.1). See filter/README.md.
+// The host allocates guest memory through the SDK's `malloc` (a pinned ArrayBuffer that
+// abi/host.ts unpins once read); every other entry point is ours (abi/exports.ts).
+export { malloc } from "@gcoredev/proxy-wasm-sdk-as/assembly/malloc";
+export * from "./abi/exports";

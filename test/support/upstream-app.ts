@@ -36,7 +36,12 @@ export class UpstreamApp {
       socket.once('data', (chunk) => {
         socket.pause();
         socket.unshift(chunk);
-        (chunk.subarray(0, 3).toString() === 'PRI' ? this.h2 : this.h1).emit('connection', socket);
+        if (chunk.subarray(0, 3).toString() === 'PRI') {
+          this.h2.emit('connection', socket); // the HTTP/2 session reads the unshifted bytes itself
+        } else {
+          this.h1.emit('connection', socket);
+          socket.resume(); // the HTTP/1 parser reads them once the socket flows again
+        }
       });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));

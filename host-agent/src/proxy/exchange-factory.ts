@@ -75,8 +75,8 @@ export class ExchangeFactory {
     if (peer.workload) props['downstream_peer.workload'] = { type: 'string', value: peer.workload };
     if (peer.namespace) props['downstream_peer.namespace'] = { type: 'string', value: peer.namespace };
     if (peer.principal && !connection.tls?.peerUriSan) {
-      // A plaintext test stands in for mTLS: the mapped principal is what the certificate would say.
-      props['connection.uri_san_peer_certificate'] = { type: 'string', value: peer.principal };
+      // The filter reads this only when there is no client certificate.
+      props['meshward_peer.principal'] = { type: 'string', value: peer.principal };
     }
     return props;
   }

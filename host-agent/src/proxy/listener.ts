@@ -82,8 +82,14 @@ export class Listener {
   }
 
   private dispatch(socket: net.Socket, h2: boolean): void {
-    if (h2) this.options.http2.emit('connection', socket);
-    else this.options.http1.emit('connection', socket);
+    if (h2) {
+      // The HTTP/2 session takes the unshifted bytes itself; resuming would hand them to nobody.
+      this.options.http2.emit('connection', socket);
+    } else {
+      this.options.http1.emit('connection', socket);
+      // The sniffer paused the socket; the HTTP/1 parser reads the unshifted bytes once it flows.
+      socket.resume();
+    }
   }
 
   /** Stop accepting and drop every open connection. */

@@ -99,7 +99,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     else socket.destroy();
   });
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1024 } });
-  h2.on('stream', (stream, headers, _flags, rawHeaders) => handleHttp2Stream(stream, headers, rawHeaders, factory));
+  h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+    handleHttp2Stream(stream, headers, rawHeaders, factory),
+  );
   h2.on('sessionError', () => stats.protocolErrors++);
 
   const listener = new Listener({ host: options.host, port: options.port, tls: options.tls, stats, http1: h1, http2: h2 });

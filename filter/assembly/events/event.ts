@@ -1,0 +1,157 @@
+// One security event as JSON (the shape in ARCHITECTURE.md), written from the request's bytes
+// into a reused buffer. Request-derived strings are cut at limits.maxEventFieldBytes and every
+// cut is counted (meshward.fields_truncated).
+import { FilterConfig, Mode } from "../config/filter-config";
+import { RequestFacts, Slice } from "../http/request-facts";
+import { Metric, count } from "../metrics";
+import { IngressRule } from "../policy/ingress";
+import { ByteBuffer } from "../bytes";
+import { writeIsoTime } from "./clock";
+import { writeEventId } from "./event-id";
+import { JsonWriter } from "./json-writer";
+
+export const enum EventKind {
+  HttpFlow = 0, // discover: what was seen
+  HttpPolicy = 1, // monitor/protect: a request no rule allows
+}
+
+export const enum Action {
+  Allow = 0,
+  Alert = 1,
+  Block = 2,
+}
+
+export class EventBuilder {
+  readonly writer: JsonWriter = new JsonWriter(2048);
+  /** The id of the event last built (also sent in a 403 body). */
+  readonly id: ByteBuffer = new ByteBuffer(64);
+  private truncated: i64 = 0;
+  private limit: usize = 0;
+
+  /** Build the event; the JSON is then in `writer.out` (ptr, len). */
+  build(
+    config: FilterConfig, facts: RequestFacts, kind: EventKind, action: Action,
+    rule: IngressRule | null, reason: string, pod: ArrayBuffer | null, ms: u64,
+  ): void {
+    this.id.reset();
+    writeEventId(this.id, ms);
+    this.truncated = 0;
+    this.limit = <usize>config.limits.maxEventFieldBytes;
+    const w = this.writer;
+    w.reset();
+    w.beginObject();
+    w.name("id");
+    w.string(this.id.ptr, this.id.len);
+    w.name("time");
+    const out = w.out;
+    w.raw(0, 0); // places the separator; the value is written straight into the buffer
+    out.byte(0x22);
+    writeIsoTime(out, ms);
+    out.byte(0x22);
+    w.name("kind");
+    w.stringAscii(kind == EventKind.HttpFlow ? "http.flow" : "http.policy");
+    w.name("severity");
+    w.stringAscii(kind == EventKind.HttpFlow ? "info" : "medium");
+    w.name("action");
+    w.stringAscii(action == Action.Block ? "block" : action == Action.Alert ? "alert" : "allow");
+    w.name("mode");
+    const mode = config.mode;
+    w.stringAscii(mode == Mode.Protect ? "protect" : mode == Mode.Monitor ? "monitor" : "discover");
+
+    w.name("workload");
+    w.beginObject();
+    w.name("namespace");
+    w.stringBuffer(config.workloadNamespace);
+    w.name("name");
+    w.stringBuffer(config.workloadName);
+    w.name("pod");
+    if (pod !== null) this.field(changetype<usize>(pod), <usize>pod.byteLength);
+    else w.stringAscii("");
+    w.name("container");
+    w.stringAscii("");
+    w.endObject();
+
+    w.name("source");
+    w.beginObject();
+    w.name("ip");
+    this.slice(facts.sourceIp());
+    w.name("port");
+    w.number(facts.sourcePort());
+    w.name("principal");
+    this.slice(facts.principal());
+    w.name("namespace");
+    this.slice(facts.peerNamespace());
+    w.name("workload");
+    this.slice(facts.peerWorkload());
+    w.endObject();
+
+    w.name("destination");
+    w.beginObject();
+    w.name("ip");
+    this.slice(facts.destinationIp());
+    w.name("port");
+    w.number(facts.destinationPort());
+    w.name("principal");
+    this.slice(facts.localPrincipal());
+    w.name("workload");
+    w.stringBuffer(config.workloadName);
+    w.endObject();
+
+    w.name("protocol");
+    w.stringAscii(facts.isGrpc ? "grpc" : "http");
+    w.name("http");
+    w.beginObject();
+    w.name("method");
+    this.slice(facts.method);
+    w.name("path");
+    this.slice(facts.path);
+    w.name("host");
+    this.slice(facts.authority);
+    w.name("version");
+    this.slice(facts.protocol());
+    w.endObject();
+    if (facts.isGrpc) {
+      w.name("grpc");
+      w.beginObject();
+      w.name("service");
+      this.slice(facts.grpcService);
+      w.name("method");
+      this.slice(facts.grpcMethod);
+      w.endObject();
+    }
+
+    w.name("rule");
+    if (rule !== null) {
+      w.beginObject();
+      w.name("id");
+      w.stringBuffer(rule.id);
+      w.name("name");
+      w.stringBuffer(rule.name);
+      w.endObject();
+    } else {
+      w.nul();
+    }
+    w.name("attack");
+    w.nul();
+    w.name("policy");
+    w.beginObject();
+    w.name("version");
+    w.stringBuffer(config.version);
+    w.endObject();
+    w.name("evidence");
+    w.beginObject();
+    w.name("reason");
+    w.stringAscii(reason);
+    w.endObject();
+    w.endObject();
+    if (this.truncated > 0) count(Metric.FieldsTruncated, this.truncated);
+  }
+
+  private slice(s: Slice): void {
+    this.field(s.ptr, s.len);
+  }
+
+  private field(p: usize, len: usize): void {
+    if (this.writer.string(p, len, this.limit)) this.truncated++;
+  }
+}
