@@ -3,6 +3,8 @@
 // that every consumer depends on one narrow contract (the way go-control-plane's server sees the
 // cache only through ConfigWatcher).
 
+import type { WasmModule } from './wasm-types.js';
+
 /** One HTTP field. Names are lower-case; pseudo-headers (`:method`, `:path`, `:authority`,
  * `:scheme`, `:status`) come first, as Envoy's header maps keep them. Order is preserved and a
  * name may repeat. */
@@ -70,7 +72,7 @@ export type PropertyMap = Record<string, PropertyValue>;
 
 export interface VmOptions {
   /** The compiled module or its bytes. */
-  module: WebAssembly.Module | Uint8Array;
+  module: WasmModule | Uint8Array;
   /** Envoy's `vm_config.vm_id`; VMs with the same id share shared-data and queues. */
   vmId?: string;
   /** Readable only inside `proxy_on_vm_start`. */
@@ -176,8 +178,9 @@ export interface WasmPluginHandle {
    * same VM; if `proxy_on_configure` returns false the old one stays in force. New streams use
    * the new configuration, streams in flight keep the one they started with. */
   reconfigure(configuration: Uint8Array | string): ConfigureResult;
-  /** Values of the metrics the plugin defined, by name. */
-  metrics(): Map<string, { type: 'counter' | 'gauge' | 'histogram'; value: bigint }>;
+  /** Values of the metrics the plugin defined, by name. For a histogram `value` is the last
+   * recorded sample, `count` and `sum` summarize all of them. */
+  metrics(): Map<string, { type: 'counter' | 'gauge' | 'histogram'; value: bigint; count?: bigint; sum?: bigint }>;
   stats(): HostStats;
   /** Stop ticks, cancel http calls, run on_done/on_delete on the root context. */
   close(): Promise<void>;
