@@ -165,7 +165,9 @@ export interface HttpFilterStream {
   encodeTrailers(trailers: HeaderList): void;
   /** The downstream or upstream went away; no more callbacks but the end of life ones. */
   onReset(reason: string): void;
-  /** The exchange ended (response fully sent or reset): runs on_log, on_done, on_delete once. */
+  /** The exchange ended (response fully sent or reset): runs on_log, on_done, on_delete once.
+   * As in Envoy, the stream also ends by itself once the end of the response has gone to the
+   * sink, or when it resets itself; later calls (including complete()) are then ignored. */
   complete(): void;
 }
 

@@ -103,7 +103,8 @@ export abstract class ContextBase {
       case BufferType.GrpcReceiveBuffer:
         return root.grpcReceiveBuffer ? new ConstWasmBuffer(root.grpcReceiveBuffer) : EMPTY_WASM_BUFFER;
       case BufferType.CallData:
-        return root.foreignArguments ? new ConstWasmBuffer(root.foreignArguments) : EMPTY_WASM_BUFFER;
+        // Arguments of proxy_on_foreign_function, which Envoy never calls: always empty.
+        return EMPTY_WASM_BUFFER;
       default:
         // Body and data buffers of a stream this context does not have: Envoy hands out an
         // empty, read-only buffer rather than NotFound.
@@ -213,7 +214,6 @@ export class RootContext extends ContextBase {
   grpcInitialMetadata: HeaderMap | null = null;
   grpcTrailingMetadata: HeaderMap | null = null;
   grpcReceiveBuffer: Uint8Array | null = null;
-  foreignArguments: Uint8Array | null = null;
   /** What proxy_get_status answers. */
   statusCode = 0;
   statusMessage = '';

@@ -23,21 +23,6 @@ import {
 import { sig, type FuncType } from './module-inspect.js';
 import type { WasmVm } from './vm.js';
 
-export type HostFn = (
-  a: number,
-  b: number,
-  c: number,
-  d: number,
-  e: number,
-  f: number,
-  g: number,
-  h: number,
-  i: number,
-  j: number,
-  k: number,
-  l: number,
-) => number | void;
-
 export interface HostFunctionDef {
   module: string;
   name: string;

@@ -25,7 +25,7 @@ import { MetricIds, type MetricStore } from './metrics.js';
 import { formatFuncType, sameFuncType, sig, type FuncType, type ModuleInfo } from './module-inspect.js';
 import { sharedData } from './shared-data.js';
 import { sharedQueues, type QueueOwner } from './shared-queue.js';
-import { FailState, LogLevelNumber, WasmResult } from './status.js';
+import { FailState, WasmResult } from './status.js';
 import { acquireVmId, onLastVmIdReleased, releaseVmId } from './vm-id.js';
 import { wasiHostFunctions } from './wasi.js';
 import { WA, isWasmMemory, type WasmImports, type WasmMemory, type WasmModule } from './wasm-types.js';
@@ -555,7 +555,7 @@ export class WasmVm implements QueueOwner {
 
   /** A fresh instance of the same module and VM configuration (Envoy's configuration canary). */
   cloneForCanary(): WasmVm {
-    return WasmVm.start({ ...this.init, logger: this.init.logger });
+    return WasmVm.start(this.init);
   }
 
   /**

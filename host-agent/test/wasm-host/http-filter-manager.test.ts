@@ -310,6 +310,8 @@ describe('local replies', () => {
         ['responseData', 'denied', true],
       ]);
       const id = idOf(s.logs.matching('request_headers')[0]);
+      const order = s.logs.messages().filter((m) => /^(request_headers|lr\.status|response_headers)/.test(m)).map((m) => m.split(/[ =]/)[0]);
+      assert.deepEqual(order, ['request_headers', 'lr.status', 'response_headers'], 'the reply goes out after the callback returned');
       // Envoy runs the filter's own response callbacks on its local reply.
       assert.match(s.logs.matching('response_headers')[0], new RegExp(`^response_headers ${id} n=4 eos=0 status=403`));
       assert.match(s.logs.matching('response_body')[0], /size=6 eos=1 data=denied$/);
