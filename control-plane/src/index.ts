@@ -2,3 +2,4 @@
 // SecurityPolicies, compile them per workload. Internals stay behind policy/ and compile/.
 export * from './policy/index.js';
 export * from './compile/index.js';
+export * from './xds/index.js';

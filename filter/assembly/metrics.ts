@@ -17,6 +17,20 @@ export const enum Metric {
   ConfigApplied,
   FieldsTruncated,
   EventsBuffered,
+  // Detection engine (waf, dlp): what was found, and every limit's overflow.
+  Attacks,
+  AttacksBlocked,
+  FindingsExcluded,
+  DlpLeaks,
+  DlpBlocked,
+  DlpStreamsClosed,
+  BodyTruncated,
+  ResponseBodyTruncated,
+  InspectedBytesExceeded,
+  ParamsExceeded,
+  DecodeDepthExceeded,
+  ValueWindowed,
+  ProtocolViolations,
   COUNT,
 }
 
@@ -33,6 +47,19 @@ const NAMES: StaticArray<string> = [
   "meshward.config_applied",
   "meshward.fields_truncated",
   "meshward.events_buffered",
+  "meshward.attacks",
+  "meshward.attacks_blocked",
+  "meshward.findings_excluded",
+  "meshward.dlp_leaks",
+  "meshward.dlp_blocked",
+  "meshward.dlp_streams_closed",
+  "meshward.body_truncated",
+  "meshward.response_body_truncated",
+  "meshward.inspected_bytes_exceeded",
+  "meshward.params_exceeded",
+  "meshward.decode_depth_exceeded",
+  "meshward.value_windowed",
+  "meshward.protocol_violations",
 ];
 
 const ids = new StaticArray<u32>(<i32>Metric.COUNT);

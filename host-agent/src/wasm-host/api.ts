@@ -7,7 +7,9 @@ import type { WasmModule } from './wasm-types.js';
 
 /** One HTTP field. Names are lower-case; pseudo-headers (`:method`, `:path`, `:authority`,
  * `:scheme`, `:status`) come first, as Envoy's header maps keep them. Order is preserved and a
- * name may repeat. */
+ * name may repeat. Names and values are byte strings: one character per byte (latin1), which is
+ * how Node's HTTP parsers hand header bytes over, so what the filter reads is exactly what came
+ * off the wire; a character above U+00FF cannot occur in such a string. */
 export type HeaderList = Array<[name: string, value: string]>;
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';

@@ -45,11 +45,12 @@ function toStruct(obj: Record<string, JsonValue>): Record<string, unknown> {
   return { fields: Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, toValue(v)])) };
 }
 
+// google.protobuf.Value: protobufjs's bundled well-known types keep camelCase field names.
 function toValue(v: JsonValue): Record<string, unknown> {
-  if (v === null) return { null_value: 0 };
-  if (typeof v === 'string') return { string_value: v };
-  if (typeof v === 'number') return { number_value: v };
-  if (typeof v === 'boolean') return { bool_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(toValue) } };
-  return { struct_value: toStruct(v) };
+  if (v === null) return { nullValue: 0 };
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
+  return { structValue: toStruct(v) };
 }
