@@ -2,11 +2,10 @@
 // filter with that configuration in front of an upstream, as an inbound sidecar would.
 // The CLI is where policy (control-plane) meets enforcement (host-agent): the host agent itself
 // never reads policy YAML, it is handed the compiled document.
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, basename, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { compilePolicyFiles, type CompileOptions } from '../../control-plane/src/index.js';
+import { compilePolicyFiles, watchPaths, type CompileOptions, type FileWatch } from '../../control-plane/src/index.js';
 import { startAdmin, startProxy, type AdminServer, type PeerIdentity, type RunningProxy } from '../../host-agent/src/index.js';
 import type { Mode } from '../../control-plane/src/compile/filter-config.js';
 import { UsageError, oneOf, parseHostPort, parseLabels, parseWorkload } from '../args.js';
@@ -158,28 +157,14 @@ export async function startMeshwardProxy(o: ProxyCommandOptions): Promise<Meshwa
     return result.ok;
   };
 
-  // Editors replace files rather than write them in place, so the directory is watched.
-  const watchers: FSWatcher[] = [];
-  if (compiled && o.watch !== false) {
-    let timer: NodeJS.Timeout | undefined;
-    const names = new Set(o.policies.map((p) => basename(p)));
-    for (const dir of new Set(o.policies.map((p) => dirname(resolve(p))))) {
-      const w = watch(dir, (_event, file) => {
-        if (file && !names.has(file.toString())) return;
-        clearTimeout(timer);
-        timer = setTimeout(reload, 100); // a burst of writes is one change
-      });
-      w.unref();
-      watchers.push(w);
-    }
-  }
+  const watcher: FileWatch | undefined = compiled && o.watch !== false && o.policies.length > 0 ? watchPaths(o.policies, reload) : undefined;
 
   return {
     proxy,
     admin,
     reload,
     async close() {
-      for (const w of watchers) w.close();
+      watcher?.close();
       await admin?.close();
       await proxy.close();
     },

@@ -3,3 +3,6 @@
 export * from './policy/index.js';
 export * from './compile/index.js';
 export * from './xds/index.js';
+export { startLocalSources, type LocalSourceOptions, type SourceHandlers, type SourceState, type Sources } from './sources/local-sources.js';
+export { loadInventoryFile, parseInventory, InventoryError } from './sources/inventory-file.js';
+export { watchPaths, type FileWatch } from './sources/file-watch.js';
