@@ -8,3 +8,4 @@ export { startAdmin } from './proxy/admin.js';
 export type { AdminServer } from './proxy/admin.js';
 export { createVm } from './wasm-host/index.js';
 export type * from './wasm-host/api.js';
+export * from './xds/index.js';

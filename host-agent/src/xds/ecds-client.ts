@@ -80,7 +80,11 @@ export function subscribe(options: EcdsSubscribeOptions, apply: ApplyConfig): Ec
     rejectReady = rej;
   });
   ready.catch(() => {}); // unobserved rejection is the caller's choice
+  /** The first configuration applied from the control plane; ready resolves with it once its
+   * response is answered (so status() already lists it). */
+  let firstFromXds: AppliedConfig | undefined;
   const emit = (e: EcdsEvent): void => {
+    if ((e.type === 'ack' || e.type === 'nack') && firstFromXds) first(firstFromXds);
     try {
       options.onEvent?.(e);
     } catch {
@@ -121,7 +125,7 @@ export function subscribe(options: EcdsSubscribeOptions, apply: ApplyConfig): Ec
     applied[u.name] = { version: u.version, source: 'xds', at: new Date().toISOString() };
     removed.delete(u.name);
     emit({ type: 'applied', name: u.name, version: u.version, source: 'xds' });
-    first({ name: u.name, json: config.configuration, version: u.version, source: 'xds' });
+    firstFromXds ??= { name: u.name, json: config.configuration, version: u.version, source: 'xds' };
     return { ok: true };
   };
 

@@ -1,0 +1,443 @@
+// xDS at scale: N concurrent ADS streams, each on its own connection, from clients in a separate
+// process. Two figures per N, each next to a floor measured in the same run against the same
+// clients:
+// - xds.push_all_acked: from a policy change (recompiling every workload and publishing the
+//   snapshots) to every stream's ACK of the push; the floor is a bare @grpc/grpc-js server
+//   writing one identical, pre-serialised message to every stream and counting the replies.
+// - xds.idle_stream_memory: server RSS per idle stream (after every stream got its first
+//   configuration and ACKed it); the floor holds bare grpc-js streams that got one message.
+//
+// Every server and the clients run in child processes of their own (this file, with a role
+// argument), so each measurement starts from a fresh heap. N is a parameter; the default runs
+// 1,000, 5,000 and 10,000. Each stream needs a descriptor on each side: the children inherit
+// `ulimit -n` (a process cannot raise it past the hard limit), and N is skipped, with a line
+// saying so, when it would not fit. XDS_BENCH_CPU_PROF=server-meshward (or server-floor,
+// clients) runs that child with --cpu-prof.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import http2 from 'node:http2';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadPolicies } from '../control-plane/src/policy/index.js';
+import {
+  discoveryCodecs,
+  ecdsResources,
+  meshwardRules,
+  METHOD,
+  PolicyDistributor,
+  SnapshotCache,
+  TYPE_URL,
+  XdsServer,
+  type DeltaDiscoveryResponseMsg,
+  type DiscoveryResponseMsg,
+  type WorkloadEntry,
+} from '../control-plane/src/xds/index.js';
+import { emit, round } from './figure.js';
+
+export interface XdsStreamsOptions {
+  /** Stream counts to measure (default 1000, 5000, 10000). */
+  counts?: number[];
+  /** Streams per workload: each workload's configuration is compiled once and sent to this many
+   * streams (default 10, as 10 replicas). */
+  streamsPerWorkload?: number;
+  /** 'delta' (what `meshward proxy` uses, default) or 'sotw'. */
+  protocol?: 'delta' | 'sotw';
+  /** Policy changes measured per N; the median is reported (default 3). */
+  rounds?: number;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+const NAMESPACE = 'bench';
+
+function policies(mode: 'monitor' | 'protect') {
+  return loadPolicies(`apiVersion: meshward.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: bench, namespace: ${NAMESPACE}}
+spec:
+  selector: {matchLabels: {tier: bench}}
+  mode: ${mode}
+  ingress:
+    - name: reads
+      from: [{principal: "spiffe://cluster.local/ns/${NAMESPACE}/sa/frontend"}]
+      http: [{methods: [GET], paths: ["/api/orders", "/api/orders/*"]}]
+    - name: admin
+      from: [{principal: "spiffe://cluster.local/ns/${NAMESPACE}/sa/admin"}]
+      http: [{methods: [GET, POST, DELETE], paths: ["/**"]}]
+`);
+}
+
+const workloadName = (i: number): string => `w${i}`;
+
+// ---- orchestration (the bench process) ---------------------------------------------------------
+
+interface ServerReport {
+  ms: number;
+  publishMs: number;
+  nacks: number;
+}
+
+interface MemoryReport {
+  rss: number;
+  heapUsed: number;
+}
+
+type Msg = { type: string; [k: string]: unknown };
+
+class Child {
+  private readonly queue: Msg[] = [];
+  private readonly waiters: ((m: Msg) => void)[] = [];
+  readonly exited: Promise<unknown>;
+
+  constructor(readonly proc: ChildProcess) {
+    proc.on('message', (m: Msg) => {
+      const w = this.waiters.shift();
+      if (w) w(m);
+      else this.queue.push(m);
+    });
+    this.exited = once(proc, 'exit');
+  }
+
+  static start(args: string[]): Child {
+    // XDS_BENCH_CPU_PROF=<role> profiles that child (--cpu-prof into the working directory).
+    const prof = process.env.XDS_BENCH_CPU_PROF === args[1] ? ['--cpu-prof'] : [];
+    return new Child(fork(SELF, args, { execArgv: ['--expose-gc', ...prof], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  }
+
+  async next(type: string): Promise<Msg> {
+    const m = this.queue.shift() ?? (await Promise.race([new Promise<Msg>((r) => this.waiters.push(r)), this.exited.then(() => ({ type: 'exit' }) as Msg)]));
+    if (m.type === 'error') throw new Error(String(m.message));
+    if (m.type !== type) throw new Error(`expected ${type} from child, got ${JSON.stringify(m)}`);
+    return m;
+  }
+
+  send(m: Msg): void {
+    this.proc.send(m);
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill();
+    await this.exited;
+  }
+}
+
+interface Measurement {
+  pushMs: number;
+  publishMs: number;
+  bytesPerStream: number;
+  heapPerStream: number;
+  connectMs: number;
+}
+
+async function measure(kind: 'meshward' | 'floor', n: number, o: Required<XdsStreamsOptions>): Promise<Measurement> {
+  const server = Child.start(['--role', `server-${kind}`, String(n), String(o.streamsPerWorkload), o.protocol]);
+  let clients: Child | undefined;
+  try {
+    const { port } = (await server.next('listening')) as unknown as { port: number };
+    server.send({ type: 'memory' });
+    const before = (await server.next('memory')) as unknown as MemoryReport;
+    const started = performance.now();
+    clients = Child.start(['--role', 'clients', String(n), String(port), String(o.streamsPerWorkload), o.protocol]);
+    await clients.next('connected');
+    server.send({ type: 'ready' });
+    await server.next('ready');
+    const connectMs = performance.now() - started;
+    server.send({ type: 'memory' });
+    const idle = (await server.next('memory')) as unknown as MemoryReport;
+    const times: number[] = [];
+    const publish: number[] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      server.send({ type: 'change', round: r });
+      const rep = (await server.next('changed')) as unknown as ServerReport;
+      if (rep.nacks > 0) throw new Error(`${kind}: ${rep.nacks} NACKs during the bench`);
+      times.push(rep.ms);
+      publish.push(rep.publishMs);
+    }
+    return {
+      pushMs: median(times),
+      publishMs: median(publish),
+      bytesPerStream: (idle.rss - before.rss) / n,
+      heapPerStream: (idle.heapUsed - before.heapUsed) / n,
+      connectMs,
+    };
+  } finally {
+    await clients?.stop();
+    await server.stop();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Descriptors a process may open (soft limit), or undefined when unknown. */
+async function openFileLimit(): Promise<number | undefined> {
+  try {
+    const { readFileSync } = await import('node:fs');
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function benchXdsStreams(options: XdsStreamsOptions = {}): Promise<void> {
+  const o: Required<XdsStreamsOptions> = {
+    counts: options.counts ?? [1000, 5000, 10000],
+    streamsPerWorkload: options.streamsPerWorkload ?? 10,
+    protocol: options.protocol ?? 'delta',
+    rounds: options.rounds ?? 3,
+  };
+  const limit = await openFileLimit();
+  for (const n of o.counts) {
+    if (limit !== undefined && n + 200 > limit) {
+      process.stderr.write(`xds-streams: skipping ${n} streams: ulimit -n is ${limit} (each side needs one descriptor per stream)\n`);
+      continue;
+    }
+    const floor = await measure('floor', n, o);
+    const ours = await measure('meshward', n, o);
+    const common = { streams: n, workloads: Math.ceil(n / o.streamsPerWorkload), protocol: o.protocol };
+    emit({
+      bench: 'xds.push_all_acked',
+      value: round(ours.pushMs, 1),
+      unit: 'ms',
+      baseline: { name: 'bare @grpc/grpc-js server pushing one identical message', value: round(floor.pushMs, 1) },
+      ratio: round(ours.pushMs / floor.pushMs, 2),
+      compile_and_publish_ms: round(ours.publishMs, 1),
+      ...common,
+    });
+    emit({
+      bench: 'xds.idle_stream_memory',
+      value: round(ours.bytesPerStream / 1024, 1),
+      unit: 'KB/stream',
+      baseline: { name: 'bare @grpc/grpc-js stream (RSS)', value: round(floor.bytesPerStream / 1024, 1) },
+      heap_kb_per_stream: round(ours.heapPerStream / 1024, 1),
+      floor_heap_kb_per_stream: round(floor.heapPerStream / 1024, 1),
+      connect_all_ms: round(ours.connectMs, 0),
+      ...common,
+    });
+  }
+}
+
+// ---- children ---------------------------------------------------------------------------------
+
+function reply(m: Msg): void {
+  process.send!(m);
+}
+
+function memory(): MemoryReport {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed };
+}
+
+/** The Meshward control plane: distributor → cache → server, one workload per
+ * streamsPerWorkload streams. A change flips the policy's mode, so every workload's
+ * configuration is recompiled and changes. */
+async function serverMeshward(n: number, perWorkload: number): Promise<void> {
+  const workloads = Math.ceil(n / perWorkload);
+  const inventory: WorkloadEntry[] = Array.from({ length: workloads }, (_, i) => ({ namespace: NAMESPACE, name: workloadName(i), labels: { tier: 'bench' } }));
+  const cache = new SnapshotCache({ rules: meshwardRules });
+  const distributor = new PolicyDistributor({ cache, wasm: { code: { local: { filename: '/etc/meshward/meshward.wasm' } } } });
+  distributor.update({ policies: policies('monitor'), inventory });
+  distributor.publish();
+  let acks = 0;
+  let nacks = 0;
+  let target = Infinity;
+  let onTarget: (() => void) | undefined;
+  const server = await XdsServer.start({
+    watcher: cache,
+    nodeKey: distributor.nodeKey,
+    hooks: {
+      onAck: () => {
+        if (++acks >= target) onTarget?.();
+      },
+      onNack: () => void nacks++,
+    },
+  });
+  reply({ type: 'listening', port: server.port });
+  let mode: 'monitor' | 'protect' = 'monitor';
+  process.on('message', (m: Msg) => {
+    if (m.type === 'memory') reply({ type: 'memory', ...memory() });
+    if (m.type === 'ready') {
+      // every stream got its first configuration and ACKed it
+      const done = (): void => reply({ type: 'ready' });
+      if (acks >= n) done();
+      else {
+        target = n;
+        onTarget = done;
+      }
+    }
+    if (m.type === 'change') {
+      mode = mode === 'monitor' ? 'protect' : 'monitor';
+      nacks = 0;
+      target = acks + n;
+      const t0 = performance.now();
+      onTarget = () => {
+        onTarget = undefined;
+        target = Infinity;
+        reply({ type: 'changed', ms: performance.now() - t0, publishMs, nacks });
+      };
+      distributor.update({ policies: policies(mode) });
+      const publishMs = distributor.publish().durationMs;
+    }
+  });
+}
+
+/** The floor: a bare grpc-js server on the same method, answering each stream's first request
+ * and then, on a change, writing one pre-serialised message to every stream. */
+async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void> {
+  const codecs = discoveryCodecs();
+  // A message of the size Meshward sends: one workload's HTTP filter configuration.
+  const { compile } = await import('../control-plane/src/compile/index.js');
+  const compiled = compile(policies('protect'), { namespace: NAMESPACE, name: workloadName(0), labels: { tier: 'bench' } });
+  const [http] = ecdsResources({ namespace: NAMESPACE, name: workloadName(0) }, compiled.json, { code: { local: { filename: '/etc/meshward/meshward.wasm' } } });
+  const message =
+    protocol === 'delta'
+      ? codecs.deltaResponse.encode({ system_version_info: http.version, resources: [{ name: http.name, version: http.version, resource: { type_url: TYPE_URL.extensionConfig, value: http.body } }], type_url: TYPE_URL.extensionConfig, removed_resources: [], nonce: '1' })
+      : codecs.response.encode({ version_info: http.version, resources: [{ type_url: TYPE_URL.extensionConfig, value: http.body }], type_url: TYPE_URL.extensionConfig, nonce: '1' });
+  const calls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
+  let replies = 0;
+  let target = Infinity;
+  let onTarget: (() => void) | undefined;
+  const raw = (b: Buffer): Buffer => b;
+  const server = new grpc.Server();
+  const path = protocol === 'delta' ? METHOD.adsDelta : METHOD.adsSotw;
+  server.addService(
+    { Stream: { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+    {
+      Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+        let first = true;
+        calls.push(call);
+        call.on('data', () => {
+          if (first) {
+            first = false;
+            call.write(message);
+            return;
+          }
+          if (++replies >= target) onTarget?.();
+        });
+        call.on('error', () => {});
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  reply({ type: 'listening', port });
+  process.on('message', (m: Msg) => {
+    if (m.type === 'memory') reply({ type: 'memory', ...memory() });
+    if (m.type === 'ready') {
+      const done = (): void => reply({ type: 'ready' });
+      if (replies >= n) done();
+      else {
+        target = n;
+        onTarget = done;
+      }
+    }
+    if (m.type === 'change') {
+      target = replies + n;
+      const t0 = performance.now();
+      onTarget = () => {
+        onTarget = undefined;
+        target = Infinity;
+        reply({ type: 'changed', ms: performance.now() - t0, publishMs: 0, nacks: 0 });
+      };
+      for (const call of calls) call.write(message);
+    }
+  });
+}
+
+/** N xDS clients, each its own HTTP/2 connection with one ADS stream, written against
+ * node:http2 (gRPC framing by hand) so the client process stays light; each ACKs every
+ * response at once, as Envoy does. */
+async function clients(n: number, port: number, perWorkload: number, protocol: 'delta' | 'sotw'): Promise<void> {
+  const codecs = discoveryCodecs();
+  const path = protocol === 'delta' ? METHOD.adsDelta : METHOD.adsSotw;
+  const frame = (body: Buffer): Buffer => {
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(body.length, 1);
+    return Buffer.concat([head, body]);
+  };
+  const sessions: http2.ClientHttp2Session[] = [];
+  let connected = 0;
+  const open = (i: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const name = workloadName(Math.floor(i / perWorkload));
+      const node = {
+        id: `sidecar~10.0.${(i >> 8) & 255}.${i & 255}~${name}-${i}.${NAMESPACE}~${NAMESPACE}.svc.cluster.local`,
+        metadata: { fields: { NAMESPACE: { stringValue: NAMESPACE }, WORKLOAD_NAME: { stringValue: name } } },
+      };
+      const resource = `meshward.http.${NAMESPACE}.${name}`;
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      session.on('error', reject);
+      sessions.push(session);
+      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+      stream.on('error', reject);
+      let pending: Buffer = Buffer.alloc(0);
+      let first = true;
+      stream.on('data', (chunk: Buffer) => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        while (pending.length >= 5) {
+          const len = pending.readUInt32BE(1);
+          if (pending.length < 5 + len) break;
+          const body = pending.subarray(5, 5 + len);
+          pending = pending.subarray(5 + len);
+          if (protocol === 'delta') {
+            const r: DeltaDiscoveryResponseMsg = codecs.deltaResponse.decode(body);
+            stream.write(frame(codecs.deltaRequest.encode({ type_url: r.type_url, response_nonce: r.nonce, resource_names_subscribe: [], resource_names_unsubscribe: [], initial_resource_versions: {} })));
+          } else {
+            const r: DiscoveryResponseMsg = codecs.response.decode(body);
+            stream.write(frame(codecs.request.encode({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: [resource] })));
+          }
+          if (first) {
+            first = false;
+            connected++;
+            resolve();
+          }
+        }
+      });
+      if (protocol === 'delta') {
+        stream.write(frame(codecs.deltaRequest.encode({ node, type_url: TYPE_URL.extensionConfig, resource_names_subscribe: [resource], resource_names_unsubscribe: [], initial_resource_versions: {}, response_nonce: '' })));
+      } else {
+        stream.write(frame(codecs.request.encode({ node, type_url: TYPE_URL.extensionConfig, resource_names: [resource], version_info: '', response_nonce: '' })));
+      }
+    });
+  // Open in waves: a burst of 10,000 SYNs would overflow the listen backlog.
+  const wave = 250;
+  for (let i = 0; i < n; i += wave) {
+    await Promise.all(Array.from({ length: Math.min(wave, n - i) }, (_, k) => open(i + k)));
+  }
+  reply({ type: 'connected', streams: connected });
+  process.on('disconnect', () => {
+    for (const s of sessions) s.destroy();
+    process.exit(0);
+  });
+}
+
+async function child(argv: string[]): Promise<void> {
+  const [role, ...rest] = argv;
+  process.on('SIGTERM', () => process.exit(0)); // a normal exit (writes --cpu-prof output)
+  process.on('uncaughtException', (err) => {
+    reply({ type: 'error', message: `${role}: ${err.stack ?? err.message}` });
+    process.exit(1);
+  });
+  if (role === 'server-meshward') await serverMeshward(Number(rest[0]), Number(rest[1]));
+  else if (role === 'server-floor') await serverFloor(Number(rest[0]), rest[2] as 'delta' | 'sotw');
+  else if (role === 'clients') await clients(Number(rest[0]), Number(rest[1]), Number(rest[2]), rest[3] as 'delta' | 'sotw');
+  else throw new Error(`unknown role ${role}`);
+}
+
+const roleAt = process.argv.indexOf('--role');
+if (roleAt >= 0 && process.send) {
+  void child(process.argv.slice(roleAt + 1));
+} else if (process.argv[1] === SELF) {
+  // `node dist/bench/xds-streams.js [N ...] [--sotw]`: this bench alone
+  const counts = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
+  await benchXdsStreams({ counts: counts.length > 0 ? counts : undefined, protocol: process.argv.includes('--sotw') ? 'sotw' : 'delta' });
+}

@@ -1,0 +1,100 @@
+// Consistency rules a snapshot is checked against before the cache publishes it (besides the
+// built-in checks in snapshot.ts). They decode resources, so they live here and not in the
+// cache, which never opens one.
+import { decodeMessage, messageType } from './proto-root.js';
+import type { Resource } from './resource.js';
+import type { ConsistencyRules, ResourceRef } from './snapshot.js';
+import { TYPE_URL } from './type-urls.js';
+
+type Obj = Record<string, unknown>;
+type AnyV = { type_url: string; value: Uint8Array };
+
+function decodeRaw(typeUrl: string, bytes: Uint8Array): Obj {
+  return messageType(typeUrl).decode(bytes) as unknown as Obj;
+}
+
+/** Meshward's types: an ECDS resource must hold a Wasm filter (HTTP or network) whose plugin
+ * configuration is a StringValue with JSON in it and whose VM has a runtime and code; an
+ * AgentConfig must be for the node its name says, with JSON configurations. Any other type
+ * must at least decode, if the proto root knows it. */
+export const meshwardRules: ConsistencyRules = {
+  validate(r: Resource): string | undefined {
+    try {
+      if (r.typeUrl === TYPE_URL.extensionConfig) return checkExtensionConfig(r);
+      if (r.typeUrl === TYPE_URL.agentConfig) return checkAgentConfig(r);
+      decodeMessage(r.typeUrl, r.body);
+      return undefined;
+    } catch (err) {
+      return `does not decode as ${r.typeUrl}: ${(err as Error).message}`;
+    }
+  },
+};
+
+/** go-control-plane's references for LDS/RDS/CDS/EDS: a listener's HTTP connection manager
+ * needs its RDS route configuration, an EDS cluster its ClusterLoadAssignment. */
+export const envoyRules: ConsistencyRules = {
+  references(r: Resource): ResourceRef[] {
+    if (r.typeUrl === TYPE_URL.listener) {
+      const listener = decodeMessage(r.typeUrl, r.body);
+      const hcm = (listener.api_listener as Obj | null)?.api_listener as { type_url: string; value: Uint8Array } | null;
+      if (!hcm || hcm.type_url !== TYPE_URL.httpConnectionManager) return [];
+      const rds = decodeMessage(hcm.type_url, hcm.value).rds as Obj | null;
+      return rds?.route_config_name ? [{ typeUrl: TYPE_URL.routeConfiguration, name: rds.route_config_name as string }] : [];
+    }
+    if (r.typeUrl === TYPE_URL.cluster) {
+      const cluster = decodeMessage(r.typeUrl, r.body);
+      if (cluster.type !== 'EDS') return [];
+      const eds = cluster.eds_cluster_config as Obj | null;
+      return [{ typeUrl: TYPE_URL.clusterLoadAssignment, name: (eds?.service_name as string) || (cluster.name as string) }];
+    }
+    return [];
+  },
+  validate: meshwardRules.validate,
+};
+
+function checkExtensionConfig(r: Resource): string | undefined {
+  // Raw decodes (message instances, no toObject): this runs for every resource on every publish.
+  const tec = decodeRaw(r.typeUrl, r.body);
+  if (tec.name !== r.name) return `its name field ${JSON.stringify(tec.name)} differs from the resource name`;
+  const typed = tec.typed_config as AnyV | null;
+  if (!typed) return 'typed_config is missing';
+  if (typed.type_url !== TYPE_URL.httpWasm && typed.type_url !== TYPE_URL.networkWasm) return undefined; // not a Wasm filter: decodes, nothing more to say
+  const plugin = decodeRaw(typed.type_url, typed.value).config as Obj | null;
+  if (!plugin) return 'typed_config (Wasm): config is missing';
+  const vm = plugin.vm_config as Obj | null;
+  if (!vm?.runtime) return 'typed_config.config.vm_config.runtime is empty';
+  const code = vm.code as Obj | null;
+  if (!code?.local && !code?.remote) return 'typed_config.config.vm_config.code has neither local nor remote';
+  const conf = plugin.configuration as AnyV | null;
+  if (!conf || conf.type_url !== TYPE_URL.stringValue) return `typed_config.config.configuration: expected ${TYPE_URL.stringValue}, found ${conf?.type_url ?? 'nothing'}`;
+  return checkJson(decodeRaw(conf.type_url, conf.value).value as string, 'typed_config.config.configuration');
+}
+
+function checkAgentConfig(r: Resource): string | undefined {
+  const agent = decodeRaw(r.typeUrl, r.body);
+  if (r.name !== `meshward.agent.${agent.node as string}`) return `its node field ${JSON.stringify(agent.node)} does not match the resource name`;
+  for (const [i, w] of (agent.workloads as Obj[]).entries()) {
+    const problem = checkJson(w.configuration as string, `workloads[${i}].configuration`);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function checkJson(text: string, where: string): string | undefined {
+  try {
+    const doc = JSON.parse(text) as unknown;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return `${where}: expected a JSON object`;
+    return undefined;
+  } catch (err) {
+    return `${where}: not JSON (${(err as Error).message})`;
+  }
+}
+
+/** Both rule sets' references and validations, in order. */
+export function combineRules(...rules: ConsistencyRules[]): ConsistencyRules {
+  return {
+    references: (r) => rules.flatMap((x) => x.references?.(r) ?? []),
+    validate: (r) => rules.map((x) => x.validate?.(r)).find((p) => p !== undefined),
+  };
+}
+

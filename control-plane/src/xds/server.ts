@@ -1,0 +1,252 @@
+// The xDS server: AggregatedDiscoveryService (SotW and Delta) and the standalone
+// ExtensionConfigDiscoveryService (SotW and Delta) on @grpc/grpc-js, optionally with mTLS. It
+// knows streams, nonces, ACK and NACK (stream-sotw.ts, stream-delta.ts), and reaches resources
+// only through a ConfigWatcher; it never opens a resource.
+import { hostname } from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import { discoveryCodecs, METHOD, type MessageCodec } from './discovery-codec.js';
+import { XdsError } from './errors.js';
+import { hooksGiven, withDefaults, type NackRecord, type PeerInfo, type XdsHooks } from './hooks.js';
+import { XdsMetrics, type XdsMetricsSnapshot } from './metrics.js';
+import type { NodeInfo } from './node.js';
+import { DeltaStream } from './stream-delta.js';
+import { SotwStream } from './stream-sotw.js';
+import type { AuthorizeRequest, AuthorizeResult, StreamContext, StreamErrorCode, StreamStatus, StreamTransport, XdsStream } from './stream.js';
+import { envoyTypeTraits, TYPE_URL, type TypeTraits } from './type-urls.js';
+import type { ConfigWatcher } from './watch.js';
+
+export interface XdsServerTls {
+  /** PEM server certificate chain and key. */
+  cert: Buffer | string;
+  key: Buffer | string;
+  /** PEM CA bundle: when given, clients must present a certificate it signed (mTLS), and the
+   * certificate's URI SANs become the stream's identity for `authorize`. */
+  clientCa?: Buffer | string;
+}
+
+export interface XdsServerOptions {
+  watcher: ConfigWatcher;
+  /** Default 127.0.0.1 and 0 (any free port; see `port`). */
+  host?: string;
+  port?: number;
+  tls?: XdsServerTls;
+  /** Node → snapshot key. Default: the node id. Meshward's is meshwardNodeKey() (node-key.ts). */
+  nodeKey?: (node: NodeInfo) => string;
+  /** Checked once per stream, on its first request. Default: allow. identityAuthorizer() checks
+   * the client certificate against the workload (authorize.ts). */
+  authorize?: (request: AuthorizeRequest) => AuthorizeResult;
+  hooks?: XdsHooks;
+  /** Type-dependent protocol rules. Default envoyTypeTraits (Listener, Cluster). */
+  typeTraits?: (typeUrl: string) => TypeTraits;
+  /** DiscoveryResponse.control_plane.identifier. Default `meshward@<host>#<pid>`. */
+  controlPlaneId?: string;
+  /** NACK records kept for nacks() (oldest dropped first, counted). Default 256. */
+  nackLogSize?: number;
+  /** Passed to grpc.Server. */
+  grpcOptions?: grpc.ServerOptions;
+}
+
+const STATUS: Record<StreamErrorCode, grpc.status> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  INTERNAL: grpc.status.INTERNAL,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+};
+
+export class XdsServer {
+  readonly host: string;
+  private readonly grpcServer: grpc.Server;
+  private readonly streamSet = new Set<XdsStream>();
+  private readonly nackLog: NackRecord[] = [];
+  private readonly metricsState = new XdsMetrics();
+  private readonly ctx: StreamContext;
+  private boundPort = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly options: XdsServerOptions) {
+    this.host = options.host ?? '127.0.0.1';
+    const nackLogSize = options.nackLogSize ?? 256;
+    if (!Number.isInteger(nackLogSize) || nackLogSize < 1) throw new XdsError('XDS_OPTIONS_INVALID', `nackLogSize: ${nackLogSize} must be a positive integer`);
+    const codecs = discoveryCodecs();
+    this.ctx = {
+      watcher: options.watcher,
+      metrics: this.metricsState,
+      hooks: withDefaults(options.hooks),
+      hooksGiven: hooksGiven(options.hooks),
+      traits: options.typeTraits ?? envoyTypeTraits,
+      nodeKey: options.nodeKey ?? ((node) => node.id),
+      authorize: options.authorize ?? (() => ({ allowed: true })),
+      recordNack: (record) => {
+        this.nackLog.push(record);
+        if (this.nackLog.length > nackLogSize) {
+          this.nackLog.shift();
+          this.metricsState.nackLogOverflow++;
+        }
+      },
+      encode: { sotw: codecs.response.encode, delta: codecs.deltaResponse.encode },
+      controlPlaneId: options.controlPlaneId ?? `meshward@${hostname()}#${process.pid}`,
+      closed: (stream) => this.streamSet.delete(stream),
+    };
+    this.grpcServer = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, ...options.grpcOptions });
+    const sotw = (service: 'ads' | 'ecds', implied?: string): grpc.handleBidiStreamingCall<unknown, Buffer> => (call) =>
+      this.accept(call, (t) => new SotwStream(this.ctx, t, service, implied));
+    const delta = (service: 'ads' | 'ecds', implied?: string): grpc.handleBidiStreamingCall<unknown, Buffer> => (call) =>
+      this.accept(call, (t) => new DeltaStream(this.ctx, t, service, implied));
+    this.grpcServer.addService(
+      {
+        StreamAggregatedResources: bidi(METHOD.adsSotw, codecs.request),
+        DeltaAggregatedResources: bidi(METHOD.adsDelta, codecs.deltaRequest),
+      },
+      { StreamAggregatedResources: sotw('ads'), DeltaAggregatedResources: delta('ads') },
+    );
+    this.grpcServer.addService(
+      {
+        StreamExtensionConfigs: bidi(METHOD.ecdsSotw, codecs.request),
+        DeltaExtensionConfigs: bidi(METHOD.ecdsDelta, codecs.deltaRequest),
+      },
+      { StreamExtensionConfigs: sotw('ecds', TYPE_URL.extensionConfig), DeltaExtensionConfigs: delta('ecds', TYPE_URL.extensionConfig) },
+    );
+  }
+
+  /** Starts a server and resolves once it listens. */
+  static async start(options: XdsServerOptions): Promise<XdsServer> {
+    const server = new XdsServer(options);
+    await server.listen();
+    return server;
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get address(): string {
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`;
+  }
+
+  metrics(): XdsMetricsSnapshot {
+    return this.metricsState.snapshot();
+  }
+
+  /** Every open stream, with its per-type subscription, versions and last NACK. */
+  streams(): StreamStatus[] {
+    return [...this.streamSet].map((s) => s.status());
+  }
+
+  /** Recent NACKs, oldest first (bounded by nackLogSize). */
+  nacks(): NackRecord[] {
+    return [...this.nackLog];
+  }
+
+  /**
+   * Ends every stream with UNAVAILABLE (clients reconnect elsewhere), stops listening, and
+   * resolves when connections have closed (forcing them after `graceMs`, default 1000).
+   */
+  close(graceMs = 1000): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const s of [...this.streamSet]) s.shutdown();
+      const timer = setTimeout(() => this.grpcServer.forceShutdown(), graceMs);
+      timer.unref();
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+
+  /** Drops every connection at once, as a crash would (tests of reconnects). */
+  kill(): void {
+    for (const s of [...this.streamSet]) s.close();
+    this.grpcServer.forceShutdown();
+  }
+
+  private listen(): Promise<void> {
+    const credentials = this.options.tls
+      ? grpc.ServerCredentials.createSsl(
+          this.options.tls.clientCa ? toBuffer(this.options.tls.clientCa) : null,
+          [{ cert_chain: toBuffer(this.options.tls.cert), private_key: toBuffer(this.options.tls.key) }],
+          this.options.tls.clientCa !== undefined,
+        )
+      : grpc.ServerCredentials.createInsecure();
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return new Promise((resolve, reject) => {
+      this.grpcServer.bindAsync(`${host}:${this.options.port ?? 0}`, credentials, (err, port) => {
+        if (err) return reject(err);
+        this.boundPort = port;
+        resolve();
+      });
+    });
+  }
+
+  private accept(call: grpc.ServerDuplexStream<unknown, Buffer>, make: (transport: StreamTransport) => XdsStream<never>): void {
+    if (this.closing) {
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the control plane is shutting down' });
+      return;
+    }
+    let ended = false;
+    const transport: StreamTransport = {
+      peer: peerInfo(call),
+      send: (message) => {
+        if (!ended) call.write(message);
+      },
+      fail: (code, message) => {
+        if (ended) return;
+        ended = true;
+        call.emit('error', { code: STATUS[code], details: message });
+      },
+    };
+    const stream = make(transport);
+    this.streamSet.add(stream as XdsStream);
+    // Headers at once: the client knows its stream was accepted even before any response (a
+    // Delta reconnect that holds everything gets none).
+    call.sendMetadata(new grpc.Metadata());
+    stream.open();
+    call.on('data', (request: unknown) => stream.receive(request as never));
+    call.on('end', () => {
+      stream.close();
+      if (!ended) {
+        ended = true;
+        call.end();
+      }
+    });
+    const gone = (): void => {
+      ended = true;
+      stream.close();
+    };
+    call.on('cancelled', gone);
+    call.on('close', gone);
+    call.on('error', () => stream.close());
+  }
+}
+
+/** Requests are decoded here; responses arrive encoded from the streams. */
+function bidi<Req>(path: string, req: MessageCodec<Req>): grpc.MethodDefinition<Req, Buffer> {
+  const raw = (b: Buffer): Buffer => b;
+  return {
+    path,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: req.encode,
+    requestDeserialize: req.decode,
+    responseSerialize: raw,
+    responseDeserialize: raw,
+  };
+}
+
+function peerInfo(call: grpc.ServerDuplexStream<unknown, unknown>): PeerInfo {
+  const auth = call.getAuthContext();
+  const cert = auth?.sslPeerCertificate;
+  const san = cert && typeof cert.subjectaltname === 'string' ? cert.subjectaltname : '';
+  const uriSans = san
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('URI:'))
+    .map((s) => s.slice(4));
+  const authenticated = auth?.transportSecurityType === 'ssl' && cert !== undefined && cert.raw !== undefined;
+  return { address: call.getPeer(), uriSans, authenticated };
+}
+
+function toBuffer(v: Buffer | string): Buffer {
+  return typeof v === 'string' ? Buffer.from(v) : v;
+}

@@ -1,0 +1,271 @@
+// A Delta (incremental) stream (DeltaAggregatedResources, DeltaExtensionConfigs): the client
+// subscribes and unsubscribes names, the server sends only resources whose version the client
+// does not hold, and names resources that are gone in removed_resources.
+//
+// Rules, as the xDS protocol document gives them:
+// - initial_resource_versions on the first request for a type tell the server what the client
+//   kept from an earlier stream (to this replica or another: versions are content hashes), and
+//   nothing it already holds is sent again.
+// - ACK or NACK: a request whose response_nonce is the latest nonce answers that response;
+//   error_detail makes it a NACK, counted and recorded, and the rejected versions are not sent
+//   again until they change. A stale nonce is not an ACK, but subscription changes in that
+//   request still apply.
+// - Wildcard: `*` in resource_names_subscribe; for Listener and Cluster, a first request with
+//   no names at all is the legacy form, which stays until `*` is unsubscribed.
+// - Subscribing to a name sends it, even if the server thinks the client holds it; unsubscribing
+//   sends nothing, except under a wildcard, where the resource is sent again (if the wildcard
+//   covers it) or named in removed_resources (if not).
+// - A subscribed name with no resource is named in removed_resources once, so the client need
+//   not wait for a timeout; a resource that disappears is named there too.
+// - One response per type awaits its ACK at a time; changes meanwhile go out after it.
+import type { NackRecord } from './hooks.js';
+import type { DeltaDiscoveryRequestMsg } from './messages.js';
+import { setVersion, type Resource } from './resource.js';
+import { sharedBody, sharedVersion, withNonce } from './shared-responses.js';
+import type { TypeResources } from './snapshot.js';
+import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
+import type { TypeTraits } from './type-urls.js';
+
+interface DeltaType {
+  typeUrl: string;
+  traits: TypeTraits;
+  wildcard: boolean;
+  names: Set<string>;
+  /** What the client holds as far as the server knows: name → version, or null when it was
+   * told the resource does not exist. */
+  known: Map<string, string | null>;
+  /** Names to announce as removed whatever `known` says (wildcard unsubscribe). */
+  forceRemoved: Set<string>;
+  sentVersion: string | undefined;
+  ackedVersion: string | undefined;
+  nonce: string | undefined;
+  outstanding: (Outstanding & { removed: string[] }) | undefined;
+  deferredChangeAt: number | undefined;
+  lastNack: NackRecord | undefined;
+  cancel: () => void;
+}
+
+export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
+  private readonly types = new Map<string, DeltaType>();
+
+  constructor(ctx: StreamContext, transport: StreamTransport, service: 'ads' | 'ecds', impliedTypeUrl?: string) {
+    super(ctx, transport, 'delta', service, impliedTypeUrl);
+  }
+
+  protected handle(typeUrl: string, req: DeltaDiscoveryRequestMsg): void {
+    let t = this.types.get(typeUrl);
+    const first = t === undefined;
+    if (this.hooked('onRequest')) this.callHook('onRequest', this, {
+      typeUrl,
+      nonce: req.response_nonce,
+      versionInfo: '',
+      resourceNames: [],
+      subscribe: req.resource_names_subscribe,
+      unsubscribe: req.resource_names_unsubscribe,
+      initialVersions: req.initial_resource_versions ?? {},
+      errorDetail: req.error_detail ? (req.error_detail.message ?? '') : undefined,
+    });
+    if (!t) {
+      t = this.newType(typeUrl);
+      this.types.set(typeUrl, t);
+    } else if (req.response_nonce !== '') {
+      if (t.outstanding && req.response_nonce === t.outstanding.nonce) {
+        if (req.error_detail) this.nack(t, req);
+        else this.ack(t);
+        t.outstanding = undefined;
+      } else if (req.response_nonce !== t.nonce) {
+        this.ctx.metrics.staleNonces++;
+      }
+    }
+    this.subscribe(t, req, first);
+    if (t.outstanding) return; // the subscription change goes out with the next response
+    const changeAt = t.deferredChangeAt;
+    t.deferredChangeAt = undefined;
+    this.respond(t, changeAt === undefined ? 'request' : 'push', changeAt);
+  }
+
+  protected release(): void {
+    for (const t of this.types.values()) t.cancel();
+  }
+
+  status(): StreamStatus {
+    return this.statusBase(
+      [...this.types.values()].map((t) => ({
+        typeUrl: t.typeUrl,
+        wildcard: t.wildcard,
+        names: [...t.names],
+        nonce: t.nonce,
+        sentVersion: t.sentVersion,
+        ackedVersion: t.ackedVersion,
+        awaitingAck: t.outstanding !== undefined,
+        clientVersions: Object.fromEntries(t.known),
+        lastNack: t.lastNack,
+      })),
+    );
+  }
+
+  private newType(typeUrl: string): DeltaType {
+    const t: DeltaType = {
+      typeUrl,
+      traits: this.ctx.traits(typeUrl),
+      wildcard: false,
+      names: new Set(),
+      known: new Map(),
+      forceRemoved: new Set(),
+      sentVersion: undefined,
+      ackedVersion: undefined,
+      nonce: undefined,
+      outstanding: undefined,
+      deferredChangeAt: undefined,
+      lastNack: undefined,
+      cancel: () => {},
+    };
+    t.cancel = this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => this.guard(() => this.changed(t, changedAt)));
+    return t;
+  }
+
+  private subscribe(t: DeltaType, req: DeltaDiscoveryRequestMsg, first: boolean): void {
+    const sub = req.resource_names_subscribe;
+    const unsub = req.resource_names_unsubscribe;
+    if (first) {
+      if (t.traits.legacyWildcard && sub.length === 0 && unsub.length === 0) t.wildcard = true;
+      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) t.known.set(name, version);
+    }
+    for (const name of sub) {
+      if (name === '*') {
+        t.wildcard = true;
+        continue;
+      }
+      t.names.add(name);
+      // A subscribe always gets the resource, except the first request's names that the client
+      // declared it holds (that is what initial_resource_versions are for).
+      if (!first) t.known.delete(name);
+    }
+    for (const name of unsub) {
+      if (name === '*') {
+        t.wildcard = false;
+        continue;
+      }
+      t.names.delete(name);
+      t.known.delete(name);
+      if (t.wildcard) t.forceRemoved.add(name); // sent again below if the wildcard covers it
+    }
+    if (first && !t.wildcard) {
+      // Versions declared for names the client does not subscribe to mean nothing here.
+      for (const name of [...t.known.keys()]) if (!t.names.has(name)) t.known.delete(name);
+    }
+  }
+
+  private changed(t: DeltaType, changedAt: number): void {
+    if (t.outstanding) {
+      t.deferredChangeAt ??= changedAt;
+      return;
+    }
+    this.respond(t, 'push', changedAt);
+  }
+
+  private respond(t: DeltaType, cause: 'request' | 'push', changedAt: number | undefined): void {
+    const view = this.ctx.watcher.fetch(this.key!, t.typeUrl);
+    if (!view) return; // no snapshot for this node yet
+    const send: Resource[] = [];
+    const removed: string[] = [];
+    const consider = (name: string): void => {
+      const r = view.resources.get(name);
+      if (r) {
+        if (t.known.get(name) !== r.version) send.push(r);
+      } else if (t.known.get(name) !== null) {
+        removed.push(name);
+      }
+    };
+    if (t.wildcard) {
+      for (const name of view.resources.keys()) consider(name);
+      for (const name of t.names) if (!view.resources.has(name)) consider(name);
+      for (const [name, v] of t.known) if (v !== null && !view.resources.has(name) && !t.names.has(name)) removed.push(name);
+    } else {
+      for (const name of t.names) consider(name);
+    }
+    for (const name of t.forceRemoved) {
+      if (!view.resources.has(name) && !removed.includes(name)) removed.push(name);
+      else if (view.resources.has(name) && !send.some((r) => r.name === name)) send.push(view.resources.get(name)!);
+    }
+    t.forceRemoved.clear();
+    if (send.length === 0 && removed.length === 0) return;
+
+    const nonce = this.nextNonce();
+    const version = this.subsetVersion(t, view);
+    const summary = send.map((r) => ({ name: r.name, version: r.version }));
+    if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources: summary, removed, cause });
+    for (const r of summary) t.known.set(r.name, r.version);
+    for (const name of removed) {
+      if (t.names.has(name)) t.known.set(name, null);
+      else t.known.delete(name);
+    }
+    t.sentVersion = version;
+    t.nonce = nonce;
+    t.outstanding = { nonce, version, resources: summary, removed, cause, changedAt: cause === 'push' ? changedAt : undefined };
+    const m = this.ctx.metrics;
+    m.responses++;
+    if (cause === 'push') m.pushes++;
+    m.resourcesSent += send.length;
+    m.removalsSent += removed.length;
+    const signature = `${version}\u0000${summary.map((r) => `${r.name}@${r.version}`).join(',')}\u0000${removed.join(',')}`;
+    const body = sharedBody(view, signature, () =>
+      this.ctx.encode.delta({
+        system_version_info: version,
+        resources: send.map((r) => ({ name: r.name, version: r.version, resource: { type_url: t.typeUrl, value: r.body } })),
+        type_url: t.typeUrl,
+        removed_resources: removed,
+        nonce: '',
+        control_plane: { identifier: this.ctx.controlPlaneId },
+      }),
+    );
+    this.send(withNonce(body, nonce));
+  }
+
+  /** The version of what the client subscribes to (informational in Delta). */
+  private subsetVersion(t: DeltaType, view: TypeResources): string {
+    const all = view.resources;
+    if (t.wildcard) {
+      let extra = false;
+      for (const n of t.names) if (!all.has(n)) extra = true;
+      if (!extra) return view.version;
+    }
+    return sharedVersion(view, `${t.wildcard ? '*' : ''}\u0000${[...t.names].join('\u0000')}`, () => {
+      const subset: Resource[] = [];
+      if (t.wildcard) subset.push(...all.values());
+      else for (const n of t.names) if (all.has(n)) subset.push(all.get(n)!);
+      return setVersion(subset);
+    });
+  }
+
+  private ack(t: DeltaType): void {
+    const o = t.outstanding!;
+    const latencyMs = o.changedAt === undefined ? undefined : performance.now() - o.changedAt;
+    if (latencyMs !== undefined) this.ctx.metrics.pushLatencyMs.observe(latencyMs);
+    this.ctx.metrics.acks++;
+    t.ackedVersion = o.version;
+    if (this.hooked('onAck')) this.callHook('onAck', this, { typeUrl: t.typeUrl, nonce: o.nonce, version: o.version, resources: o.resources, latencyMs });
+  }
+
+  private nack(t: DeltaType, req: DeltaDiscoveryRequestMsg): void {
+    const o = t.outstanding!;
+    if (o.changedAt !== undefined) this.ctx.metrics.pushLatencyMs.observe(performance.now() - o.changedAt);
+    this.ctx.metrics.nacks++;
+    const record: NackRecord = {
+      time: new Date().toISOString(),
+      streamId: this.id,
+      nodeId: this.node!.id,
+      key: this.key!,
+      typeUrl: t.typeUrl,
+      nonce: o.nonce,
+      rejectedVersion: o.version,
+      keptVersion: '',
+      resources: o.resources,
+      code: req.error_detail?.code ?? 0,
+      message: req.error_detail?.message ?? '',
+    };
+    t.lastNack = record;
+    this.ctx.recordNack(record);
+    this.callHook('onNack', this, record);
+  }
+}

@@ -1,0 +1,252 @@
+// What SotW and Delta streams share: the node from the first request, its snapshot key and the
+// identity check, per-stream nonces, the implied type of a single-type service, hooks, metrics,
+// and ending the stream with a status. No gRPC here: the server hands a stream a
+// StreamTransport and feeds it decoded requests.
+import { HookError, type NackRecord, type PeerInfo, type StreamInfo, type XdsHooks } from './hooks.js';
+import type { DeltaDiscoveryResponseMsg, DiscoveryResponseMsg, NodeMsg } from './messages.js';
+import type { XdsMetrics } from './metrics.js';
+import { nodeInfo, type NodeInfo } from './node.js';
+import type { TypeTraits } from './type-urls.js';
+import type { ConfigWatcher } from './watch.js';
+
+/** How a stream ends when it cannot go on; the server maps these to gRPC status codes. */
+export type StreamErrorCode = 'INVALID_ARGUMENT' | 'PERMISSION_DENIED' | 'INTERNAL' | 'UNAVAILABLE';
+
+export interface StreamTransport {
+  readonly peer: PeerInfo;
+  /** One encoded response. */
+  send(message: Buffer): void;
+  /** Ends the stream with an error status. */
+  fail(code: StreamErrorCode, message: string): void;
+}
+
+export type AuthorizeResult = { allowed: true } | { allowed: false; reason: string };
+
+export interface AuthorizeRequest {
+  peer: PeerInfo;
+  node: NodeInfo;
+  key: string;
+}
+
+/** What every stream of a server shares. */
+export interface StreamContext {
+  watcher: ConfigWatcher;
+  metrics: XdsMetrics;
+  hooks: Required<XdsHooks>;
+  /** The hooks the user set (the others are no-ops whose events need not be built). */
+  hooksGiven: ReadonlySet<keyof XdsHooks>;
+  traits(typeUrl: string): TypeTraits;
+  /** Node → snapshot key; throws (an Error with a message for the client) for a node it cannot
+   * place. */
+  nodeKey(node: NodeInfo): string;
+  authorize(request: AuthorizeRequest): AuthorizeResult;
+  recordNack(record: NackRecord): void;
+  /** Wire encoders of the responses (streams send bytes, so identical responses are encoded once). */
+  encode: { sotw(message: DiscoveryResponseMsg): Buffer; delta(message: DeltaDiscoveryResponseMsg): Buffer };
+  controlPlaneId: string;
+  closed(stream: XdsStream): void;
+}
+
+/** One type's state on a stream, as server.streams() reports it. */
+export interface TypeStatus {
+  typeUrl: string;
+  wildcard: boolean;
+  /** Explicitly subscribed names (without `*`). */
+  names: string[];
+  /** Latest nonce sent for the type. */
+  nonce: string | undefined;
+  /** Version of the last response sent. */
+  sentVersion: string | undefined;
+  /** SotW: version_info of the client's last ACK; Delta: version of the last ACKed response. */
+  ackedVersion: string | undefined;
+  /** A response is waiting for its ACK or NACK. */
+  awaitingAck: boolean;
+  /** Resource versions the server believes the client holds (Delta: null = told it is absent). */
+  clientVersions: Record<string, string | null>;
+  lastNack: NackRecord | undefined;
+}
+
+export interface StreamStatus {
+  id: number;
+  protocol: 'sotw' | 'delta';
+  service: 'ads' | 'ecds';
+  peer: string;
+  identity: string | undefined;
+  nodeId: string | undefined;
+  key: string | undefined;
+  types: TypeStatus[];
+}
+
+/** A response waiting for its ACK or NACK. */
+export interface Outstanding {
+  nonce: string;
+  version: string;
+  resources: { name: string; version: string }[];
+  cause: 'request' | 'push';
+  /** performance.now() of the cache change a push carries. */
+  changedAt: number | undefined;
+}
+
+let nextStreamId = 1;
+
+export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: string } = { node?: NodeMsg | null; type_url: string }> implements StreamInfo {
+  readonly id = nextStreamId++;
+  node: NodeInfo | undefined;
+  key: string | undefined;
+  private ended = false;
+  private nonces = 0;
+
+  constructor(
+    protected readonly ctx: StreamContext,
+    protected readonly transport: StreamTransport,
+    readonly protocol: 'sotw' | 'delta',
+    readonly service: 'ads' | 'ecds',
+    /** The type of a single-type service (ECDS): requests may leave type_url empty, and may not
+     * name another type. */
+    private readonly impliedTypeUrl: string | undefined,
+  ) {}
+
+  get peer(): PeerInfo {
+    return this.transport.peer;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  open(): void {
+    this.ctx.metrics.streamsOpened++;
+    this.guard(() => this.callHook('onStreamOpen', this));
+  }
+
+  /** Feeds one decoded request. */
+  receive(request: Req): void {
+    if (this.ended) return;
+    this.ctx.metrics.requests++;
+    this.guard(() => {
+      if (!this.node && !this.start(request.node)) return;
+      let typeUrl = request.type_url;
+      if (this.impliedTypeUrl !== undefined) {
+        if (typeUrl === '') typeUrl = this.impliedTypeUrl;
+        else if (typeUrl !== this.impliedTypeUrl) {
+          this.invalid(`type_url ${JSON.stringify(typeUrl)}: this service serves only ${this.impliedTypeUrl}`);
+          return;
+        }
+      } else if (typeUrl === '') {
+        this.invalid('type_url: required on an aggregated (ADS) stream');
+        return;
+      }
+      this.handle(typeUrl, request);
+    });
+  }
+
+  /** The client went away or the server is closing: cancel watches, count, call onStreamClose. */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.release();
+    this.ctx.metrics.streamsClosed++;
+    try {
+      this.ctx.hooks.onStreamClose(this);
+    } catch {
+      this.ctx.metrics.hookErrors++;
+    }
+    this.ctx.closed(this);
+  }
+
+  /** Ends the stream with UNAVAILABLE: the server is going away, the client should reconnect. */
+  shutdown(): void {
+    this.fail('UNAVAILABLE', 'the control plane is shutting down');
+  }
+
+  abstract status(): StreamStatus;
+
+  protected abstract handle(typeUrl: string, request: Req): void;
+  /** Cancel every watch. */
+  protected abstract release(): void;
+
+  protected nextNonce(): string {
+    return (++this.nonces).toString(36);
+  }
+
+  protected send(message: Buffer): void {
+    if (!this.ended) this.transport.send(message);
+  }
+
+  /** Whether a hook was given (so its event is worth building). */
+  protected hooked(name: keyof XdsHooks): boolean {
+    return this.ctx.hooksGiven.has(name);
+  }
+
+  /** Calls a hook; a throw becomes a HookError, which guard() turns into INTERNAL. */
+  protected callHook<K extends keyof XdsHooks>(name: K, ...args: Parameters<Required<XdsHooks>[K]>): void {
+    try {
+      (this.ctx.hooks[name] as (...a: unknown[]) => void)(...args);
+    } catch (err) {
+      this.ctx.metrics.hookErrors++;
+      throw new HookError(name, err);
+    }
+  }
+
+  /** Runs stream work; anything thrown ends the stream with INTERNAL. */
+  protected guard(work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.fail('INTERNAL', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  protected statusBase(types: TypeStatus[]): StreamStatus {
+    return {
+      id: this.id,
+      protocol: this.protocol,
+      service: this.service,
+      peer: this.peer.address,
+      identity: this.peer.uriSans[0],
+      nodeId: this.node?.id,
+      key: this.key,
+      types,
+    };
+  }
+
+  private start(node: NodeMsg | null | undefined): boolean {
+    if (!node || !node.id) {
+      this.invalid('node: the first request on a stream must carry the node, with an id');
+      return false;
+    }
+    const info = nodeInfo(node);
+    let key: string;
+    try {
+      key = this.ctx.nodeKey(info);
+    } catch (err) {
+      this.invalid(`node ${JSON.stringify(info.id)}: ${(err as Error).message}`);
+      return false;
+    }
+    this.node = info;
+    this.key = key;
+    const verdict = this.ctx.authorize({ peer: this.peer, node: info, key });
+    if (!verdict.allowed) {
+      this.ctx.metrics.denied++;
+      try {
+        this.ctx.hooks.onDenied(this, { peer: this.peer, node: info, key, reason: verdict.reason });
+      } catch {
+        this.ctx.metrics.hookErrors++;
+      }
+      this.fail('PERMISSION_DENIED', verdict.reason);
+      return false;
+    }
+    return true;
+  }
+
+  private invalid(message: string): void {
+    this.ctx.metrics.invalidRequests++;
+    this.fail('INVALID_ARGUMENT', message);
+  }
+
+  private fail(code: StreamErrorCode, message: string): void {
+    if (this.ended) return;
+    this.transport.fail(code, message);
+    this.close();
+  }
+}
