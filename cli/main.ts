@@ -7,6 +7,7 @@ import { REPO_ROOT } from './paths.js';
 import { PROXY_USAGE, proxyCommand } from './commands/proxy.js';
 import { POLICY_USAGE, policyCommand } from './commands/policy.js';
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
+import { CONTROL_PLANE_USAGE, controlPlaneCommand } from './commands/control-plane.js';
 
 interface Command {
   summary: string;
@@ -17,6 +18,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   proxy: { summary: 'guard an upstream with the filter, as an inbound sidecar', usage: PROXY_USAGE, run: proxyCommand },
   policy: { summary: 'validate or compile SecurityPolicy files', usage: POLICY_USAGE, run: policyCommand },
+  'control-plane': { summary: 'serve compiled policy over xDS (ECDS, ADS), with health and metrics', usage: CONTROL_PLANE_USAGE, run: controlPlaneCommand },
   demo: { summary: 'start a demo app behind meshward proxy (what `npm start` runs)', usage: DEMO_USAGE, run: demoCommand },
 };
 

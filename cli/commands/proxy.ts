@@ -6,7 +6,17 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { compilePolicyFiles, watchPaths, type CompileOptions, type FileWatch } from '../../control-plane/src/index.js';
-import { startAdmin, startProxy, type AdminServer, type PeerIdentity, type RunningProxy } from '../../host-agent/src/index.js';
+import {
+  sidecarNode,
+  startAdmin,
+  startProxy,
+  subscribe,
+  type AdminServer,
+  type EcdsSubscription,
+  type PeerIdentity,
+  type ProxyOptions,
+  type RunningProxy,
+} from '../../host-agent/src/index.js';
 import type { Mode } from '../../control-plane/src/compile/filter-config.js';
 import { UsageError, oneOf, parseHostPort, parseLabels, parseWorkload } from '../args.js';
 import { createLogger, parseLogLevel, type CliLogger } from '../logger.js';
@@ -20,6 +30,14 @@ the way an inbound Envoy sidecar runs it.
   --listen HOST:PORT        where to accept connections (default 127.0.0.1:15006)
   --upstream URL            the application, http://HOST:PORT (required)
   --policy FILE             SecurityPolicy YAML; repeatable; reloaded when it changes
+  --xds HOST:PORT           take the policy from the control plane over xDS (ECDS) instead:
+                            updates apply to new streams, an invalid one is refused (NACK) and
+                            the last good one kept, also while the control plane is away
+  --xds-default WHEN        with --xds, when to apply the local default (--policy, else discover):
+                            wait (never: wait for the control plane), now, on-timeout (default wait)
+  --xds-timeout MS          first-fetch timeout for --xds-default on-timeout (default 15000)
+  --xds-ca FILE --xds-cert FILE --xds-key FILE
+                            mTLS to the control plane; the certificate's SPIFFE id is checked
   --workload NS/NAME        the workload this proxy guards (required with --policy)
   --labels k=v,...          the workload's labels, for policy selectors
   --mode MODE               override the policies' mode: discover | monitor | protect
@@ -58,6 +76,13 @@ export interface ProxyCommandOptions {
   logger: CliLogger;
   /** Reload the policy files when they change (default true). */
   watch?: boolean;
+  /** Take the configuration from a control plane over xDS (ECDS) instead of the files. */
+  xds?: {
+    server: string;
+    initial: 'wait' | 'now' | 'on-timeout';
+    timeoutMs: number;
+    tls?: { ca: string; cert: string; key: string };
+  };
 }
 
 /** The cluster name the proxy gives the filter for event batches. */
@@ -66,6 +91,8 @@ export const EVENTS_CLUSTER = 'meshward_events';
 export interface MeshwardProxy {
   proxy: RunningProxy;
   admin?: AdminServer;
+  /** With --xds: the ECDS subscription (status: versions applied, NACKs, connection). */
+  xds?: EcdsSubscription;
   /** Recompile the policy files and apply the result; false when it did not take. */
   reload(): boolean;
   close(): Promise<void>;
@@ -104,11 +131,8 @@ function compileOptions(o: ProxyCommandOptions): CompileOptions {
   return { mode: o.mode, events };
 }
 
-export async function startMeshwardProxy(o: ProxyCommandOptions): Promise<MeshwardProxy> {
-  const log = o.logger;
-  const compile = () => compilePolicyFiles(o.policies, { ...o.workload, labels: o.labels }, compileOptions(o));
-  const compiled = o.noFilter ? undefined : compile();
-  const proxy = await startProxy({
+function proxyOptions(o: ProxyCommandOptions, configuration: string | undefined): ProxyOptions {
+  return {
     host: o.listen.host,
     port: o.listen.port,
     upstream: o.upstream,
@@ -118,9 +142,9 @@ export async function startMeshwardProxy(o: ProxyCommandOptions): Promise<Meshwa
       key: readFileSync(o.tls.key),
       clientCa: o.tls.clientCa ? readFileSync(o.tls.clientCa) : undefined,
     },
-    filter: compiled && {
+    filter: configuration === undefined ? undefined : {
       wasm: readFileSync(o.wasm),
-      configuration: compiled.json,
+      configuration,
       failurePolicy: o.fail,
       clusters: o.eventsUrl ? { [EVENTS_CLUSTER]: { url: o.eventsUrl } } : {},
       nodeId: `sidecar~${o.workload.namespace}~${o.workload.name}`,
@@ -130,8 +154,68 @@ export async function startMeshwardProxy(o: ProxyCommandOptions): Promise<Meshwa
       },
     },
     peers: o.peersFile ? loadPeers(o.peersFile) : undefined,
-    logger: log,
+    logger: o.logger,
+  };
+}
+
+/** --xds: the first configuration from the control plane (or the default) starts the proxy;
+ * later ones reconfigure it, and the client ACKs or NACKs by what the filter said. */
+async function startFromXds(o: ProxyCommandOptions, xds: NonNullable<ProxyCommandOptions['xds']>, defaultJson: string): Promise<MeshwardProxy> {
+  const log = o.logger;
+  let proxy: RunningProxy | undefined;
+  const sub = subscribe(
+    {
+      server: xds.server,
+      node: sidecarNode({ namespace: o.workload.namespace, name: o.workload.name, labels: o.labels }),
+      resourceNames: [`meshward.http.${o.workload.namespace}.${o.workload.name}`],
+      tls: xds.tls && { ca: readFileSync(xds.tls.ca), cert: readFileSync(xds.tls.cert), key: readFileSync(xds.tls.key) },
+      initial: xds.initial === 'wait' ? undefined : { json: defaultJson, apply: xds.initial, timeoutMs: xds.timeoutMs },
+      onEvent: (e) => {
+        const level = e.type === 'nack' || e.type === 'rejected' ? 'warn' : e.type === 'applied' ? 'info' : 'debug';
+        log.log(level, `xds ${e.type}`, { ...e });
+      },
+    },
+    async (json) => {
+      if (!proxy) {
+        try {
+          proxy = await startProxy(proxyOptions(o, json));
+          return { ok: true };
+        } catch (err) {
+          return { ok: false, reason: (err as Error).message };
+        }
+      }
+      return proxy.reconfigure(json);
+    },
+  );
+  await sub.ready;
+  const started = proxy as RunningProxy | undefined;
+  if (!started) throw new Error('xds: ready without a proxy');
+  log.log('info', 'proxy listening', {
+    address: `${started.address.address}:${started.address.port}`,
+    upstream: o.upstream,
+    workload: `${o.workload.namespace}/${o.workload.name}`,
+    policy: `xds ${xds.server}`,
   });
+  const admin = o.admin ? await startAdmin(started, o.admin.host, o.admin.port) : undefined;
+  return {
+    proxy: started,
+    admin,
+    xds: sub,
+    reload: () => false,
+    async close() {
+      await sub.close();
+      await admin?.close();
+      await started.close();
+    },
+  };
+}
+
+export async function startMeshwardProxy(o: ProxyCommandOptions): Promise<MeshwardProxy> {
+  const log = o.logger;
+  const compile = () => compilePolicyFiles(o.policies, { ...o.workload, labels: o.labels }, compileOptions(o));
+  if (o.xds && !o.noFilter) return startFromXds(o, o.xds, compile().json);
+  const compiled = o.noFilter ? undefined : compile();
+  const proxy = await startProxy(proxyOptions(o, compiled?.json));
   log.log('info', 'proxy listening', {
     address: `${proxy.address.address}:${proxy.address.port}`,
     upstream: o.upstream,
@@ -178,6 +262,12 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
       listen: { type: 'string' },
       upstream: { type: 'string' },
       policy: { type: 'string', multiple: true },
+      xds: { type: 'string' },
+      'xds-default': { type: 'string' },
+      'xds-timeout': { type: 'string' },
+      'xds-ca': { type: 'string' },
+      'xds-cert': { type: 'string' },
+      'xds-key': { type: 'string' },
       workload: { type: 'string' },
       labels: { type: 'string' },
       mode: { type: 'string' },
@@ -203,7 +293,11 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
   } catch {
     throw new UsageError(`--upstream must be an http:// or https:// URL (got "${values.upstream}")`);
   }
-  if (values.policy && !values.workload) throw new UsageError('--workload NS/NAME is required with --policy');
+  if ((values.policy || values.xds) && !values.workload) throw new UsageError('--workload NS/NAME is required with --policy or --xds');
+  const xdsTls = [values['xds-ca'], values['xds-cert'], values['xds-key']];
+  if (xdsTls.some((v) => v !== undefined) && xdsTls.some((v) => v === undefined)) throw new UsageError('--xds-ca, --xds-cert and --xds-key go together');
+  const xdsTimeout = Number(values['xds-timeout'] ?? '15000');
+  if (!Number.isInteger(xdsTimeout) || xdsTimeout <= 0) throw new UsageError(`--xds-timeout must be a positive number of milliseconds (got "${values['xds-timeout']}")`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together');
   }
@@ -234,6 +328,14 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
     noFilter: values['no-filter'] ?? false,
     wasm: values.wasm ?? FILTER_WASM,
     logger: createLogger(parseLogLevel(values['log-level'])),
+    xds: values.xds
+      ? {
+          server: (parseHostPort('--xds', values.xds), values.xds),
+          initial: oneOf('--xds-default', values['xds-default'], ['wait', 'now', 'on-timeout'] as const, 'wait'),
+          timeoutMs: xdsTimeout,
+          tls: values['xds-ca'] ? { ca: values['xds-ca'], cert: values['xds-cert'] as string, key: values['xds-key'] as string } : undefined,
+        }
+      : undefined,
   };
 }
 

@@ -6,3 +6,4 @@ export * from './xds/index.js';
 export { startLocalSources, type LocalSourceOptions, type SourceHandlers, type SourceState, type Sources } from './sources/local-sources.js';
 export { loadInventoryFile, parseInventory, InventoryError } from './sources/inventory-file.js';
 export { watchPaths, type FileWatch } from './sources/file-watch.js';
+export { startControlPlane, type ControlPlaneOptions, type RunningControlPlane, type ControlPlaneLogger } from './control-plane.js';

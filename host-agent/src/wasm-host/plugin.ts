@@ -40,6 +40,12 @@ function configKey(rootId: string, configuration: Uint8Array): string {
   return `${rootId}\u0000${Buffer.from(configuration).toString('base64')}`;
 }
 
+/** Why on_configure said no: Envoy only knows that it did; the module's own warning, when it
+ * logged one, tells the operator what to fix. */
+function refusal(vm: WasmVm): string {
+  return vm.lastGuestProblem ? `proxy_on_configure returned false: ${vm.lastGuestProblem}` : 'proxy_on_configure returned false';
+}
+
 /** Runs the configuration canary; undefined when the configuration is accepted. */
 function canary(vm: WasmVm, config: PluginConfig): string | undefined {
   let clone: WasmVm;
@@ -54,8 +60,9 @@ function canary(vm: WasmVm, config: PluginConfig): string | undefined {
     if (!root.onStart()) {
       return clone.failed ? `configuration canary: ${clone.failReason}` : 'configuration canary: proxy_on_vm_start returned false';
     }
+    clone.lastGuestProblem = undefined;
     if (!root.onConfigure()) {
-      return clone.failed ? `configuration canary: ${clone.failReason}` : 'configuration canary: proxy_on_configure returned false';
+      return clone.failed ? `configuration canary: ${clone.failReason}` : `configuration canary: ${refusal(clone)}`;
     }
     return undefined;
   } finally {
@@ -125,8 +132,9 @@ export class WasmPlugin implements WasmPluginHandle, WasmPluginNetwork {
     const root = new RootContext(this.vm, this.vm.allocContextId(), config);
     this.vm.register(root);
     let reason: string | undefined;
+    this.vm.lastGuestProblem = undefined;
     if (!root.onStart()) reason = this.vm.failed ? this.vm.failReason : 'proxy_on_vm_start returned false';
-    else if (!root.onConfigure()) reason = this.vm.failed ? this.vm.failReason : 'proxy_on_configure returned false';
+    else if (!root.onConfigure()) reason = this.vm.failed ? this.vm.failReason : refusal(this.vm);
     if (reason !== undefined) {
       // Envoy keeps such a root around unused; it gets no more callbacks.
       root.markDeleted();

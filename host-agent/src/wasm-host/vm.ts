@@ -474,8 +474,13 @@ export class WasmVm implements QueueOwner {
 
   // --- logging and time ---
 
+  /** The module's last warning or error, whatever the host log level: a rejected configuration
+   * is explained by what the filter logged while refusing it. */
+  lastGuestProblem: string | undefined;
+
   /** A log line from the module (proxy_log, fd_write); dropped below the host log level. */
   guestLog(ctx: ContextBase, level: number, message: string): void {
+    if (level >= 3) this.lastGuestProblem = message; // warn, error, critical
     if (level < this.logLevel) return;
     this.logger.log(LEVELS[level] ?? 'info', message, ctx.logFields());
   }
