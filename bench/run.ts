@@ -6,3 +6,7 @@ import { benchProxyRps } from './proxy-rps.js';
 const seconds = Number(process.env.BENCH_SECONDS ?? '10');
 await benchFilterCpu();
 await benchProxyRps(seconds);
+// xDS: policy change → all streams ACKed, and memory per idle stream, against a bare grpc-js
+// server pushing the same bytes (the floor). Counts: BENCH_XDS_STREAMS (default 1000,5000,10000).
+const { benchXdsStreams } = await import('./xds-streams.js');
+await benchXdsStreams({ counts: (process.env.BENCH_XDS_STREAMS ?? '1000,5000,10000').split(',').map(Number) });
