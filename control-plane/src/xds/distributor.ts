@@ -13,7 +13,7 @@ import { identityMapFromInventory, workloadId, type WorkloadEntry } from './inve
 import { agentKey, meshwardNodeKey, workloadKey } from './node-key.js';
 import type { NodeInfo } from './node.js';
 import { agentResource, type AgentWorkload } from './resources-agent.js';
-import { ecdsResources, type WasmFilterOptions } from './resources-ecds.js';
+import { ecdsResources, GENERIC_ECDS_NAMES, type WasmFilterOptions } from './resources-ecds.js';
 import { Snapshot } from './snapshot.js';
 
 export interface PolicyDistributorOptions {
@@ -139,7 +139,9 @@ export class PolicyDistributor {
         failures.push(`${workloadId(w)}: ${(err as Error).message}`);
         continue;
       }
-      snapshots.set(workloadKey(w.namespace, w.name), Snapshot.from(ecdsResources(w, compiled.json, this.options.wasm)));
+      // Under its own names (meshward proxy --xds) and the generic ones (one mesh-wide EnvoyFilter).
+      const resources = [...ecdsResources(w, compiled.json, this.options.wasm), ...ecdsResources(w, compiled.json, this.options.wasm, GENERIC_ECDS_NAMES)];
+      snapshots.set(workloadKey(w.namespace, w.name), Snapshot.from(resources));
       const nodes = new Map<string, string[]>();
       for (const pod of w.pods ?? []) {
         if (!pod.node) continue;

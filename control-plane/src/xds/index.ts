@@ -23,7 +23,7 @@ export type { NodeInfo } from './node.js';
 export { meshwardNodeKey, resolveNode, workloadKey, agentKey, targetOfKey, type NodeTarget, type NodeResolverOptions } from './node-key.js';
 export { identityAuthorizer, parseSpiffeId, type IdentityRules, type SpiffeId } from './authorize.js';
 export { identityMapFromInventory, workloadId, type WorkloadEntry, type PodEntry } from './inventory.js';
-export { ecdsResources, ecdsResourceNames, type WasmFilterOptions, type WasmCode, type EcdsNames } from './resources-ecds.js';
+export { ecdsResources, ecdsResourceNames, GENERIC_ECDS_NAMES, type WasmFilterOptions, type WasmCode, type EcdsNames } from './resources-ecds.js';
 export { agentResource, agentResourceName, type AgentWorkload } from './resources-agent.js';
 export { meshwardRules, envoyRules, combineRules } from './consistency.js';
 export { PolicyDistributor, type PolicyDistributorOptions, type PublishResult, type DistributorStats } from './distributor.js';

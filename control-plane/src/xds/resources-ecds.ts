@@ -47,10 +47,20 @@ export function ecdsResourceNames(namespace: string, name: string): EcdsNames {
   return { http: `meshward.http.${namespace}.${name}`, network: `meshward.network.${namespace}.${name}` };
 }
 
+/** The names one mesh-wide EnvoyFilter can point every sidecar at (an EnvoyFilter cannot vary
+ * a name per workload): each node's snapshot serves its own workload's configuration under them,
+ * and the identity check still decides which workload a node may be. */
+export const GENERIC_ECDS_NAMES: EcdsNames = { http: 'meshward.http', network: 'meshward.network' };
+
 /** The HTTP and network filter configurations of a workload, with `configuration` (the
- * compiled policy JSON) as the plugin configuration. */
-export function ecdsResources(workload: { namespace: string; name: string }, configuration: string, options: WasmFilterOptions): Resource[] {
-  const names = ecdsResourceNames(workload.namespace, workload.name);
+ * compiled policy JSON) as the plugin configuration, under the workload's own names (or
+ * `names`, e.g. GENERIC_ECDS_NAMES). */
+export function ecdsResources(
+  workload: { namespace: string; name: string },
+  configuration: string,
+  options: WasmFilterOptions,
+  names: EcdsNames = ecdsResourceNames(workload.namespace, workload.name),
+): Resource[] {
   return [
     extensionConfig(names.http, TYPE_URL.httpWasm, 'meshward.http', configuration, options),
     extensionConfig(names.network, TYPE_URL.networkWasm, 'meshward.network', configuration, options),

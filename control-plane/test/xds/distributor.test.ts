@@ -50,6 +50,11 @@ describe('PolicyDistributor', () => {
     const expected = compile(POLICIES, { namespace: 'shop', name: 'orders', labels: { app: 'orders' } });
     assert.equal(pluginJson(cache, 'workload/shop/orders', 'meshward.http.shop.orders'), expected.json);
     assert.equal(pluginJson(cache, 'workload/shop/orders', 'meshward.network.shop.orders'), expected.json);
+    // The generic names a mesh-wide EnvoyFilter uses carry each node's own workload policy.
+    assert.equal(pluginJson(cache, 'workload/shop/orders', 'meshward.http'), expected.json);
+    assert.equal(pluginJson(cache, 'workload/shop/orders', 'meshward.network'), expected.json);
+    const paymentsJson = compile(POLICIES, { namespace: 'shop', name: 'payments', labels: { app: 'payments' } }).json;
+    assert.equal(pluginJson(cache, 'workload/shop/payments', 'meshward.http'), paymentsJson);
     const agent = decodeMessage(TYPE_URL.agentConfig, cache.fetch('agent/node-a', TYPE_URL.agentConfig)!.resources.get('meshward.agent.node-a')!.body) as { workloads: Obj[] };
     assert.deepEqual(agent.workloads.map((w) => [w.name, w.pods, w.version]), [
       ['orders', ['orders-1'], expected.version],
