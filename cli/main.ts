@@ -8,6 +8,7 @@ import { PROXY_USAGE, proxyCommand } from './commands/proxy.js';
 import { POLICY_USAGE, policyCommand } from './commands/policy.js';
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
 import { CONTROL_PLANE_USAGE, controlPlaneCommand } from './commands/control-plane.js';
+import { ISTIO_USAGE, istioCommand } from './commands/istio.js';
 
 interface Command {
   summary: string;
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   proxy: { summary: 'guard an upstream with the filter, as an inbound sidecar', usage: PROXY_USAGE, run: proxyCommand },
   policy: { summary: 'validate or compile SecurityPolicy files', usage: POLICY_USAGE, run: policyCommand },
   'control-plane': { summary: 'serve compiled policy over xDS (ECDS, ADS), with health and metrics', usage: CONTROL_PLANE_USAGE, run: controlPlaneCommand },
+  istio: { summary: 'render the Istio resources that put Meshward into sidecars', usage: ISTIO_USAGE, run: istioCommand },
   demo: { summary: 'start a demo app behind meshward proxy (what `npm start` runs)', usage: DEMO_USAGE, run: demoCommand },
 };
 

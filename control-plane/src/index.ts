@@ -7,3 +7,4 @@ export { startLocalSources, type LocalSourceOptions, type SourceHandlers, type S
 export { loadInventoryFile, parseInventory, InventoryError } from './sources/inventory-file.js';
 export { watchPaths, type FileWatch } from './sources/file-watch.js';
 export { startControlPlane, type ControlPlaneOptions, type RunningControlPlane, type ControlPlaneLogger } from './control-plane.js';
+export * from './istio/index.js';

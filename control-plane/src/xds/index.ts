@@ -30,6 +30,6 @@ export { PolicyDistributor, type PolicyDistributorOptions, type PublishResult, t
 export { TYPE_URL, envoyTypeTraits, type TypeTraits } from './type-urls.js';
 export { XdsError, type XdsErrorCode } from './errors.js';
 // Proto helpers for tools and tests that build or read resources of other types.
-export { xdsProtoRoot, encodeMessage, decodeMessage, packAny, typeUrlOf, PROTO_FILES, type AnyValue } from './proto-root.js';
+export { xdsProtoRoot, loadProtoRoot, encodeMessage, decodeMessage, packAny, typeUrlOf, PROTO_FILES, ENVOY_PROTO_DIRS, type AnyValue } from './proto-root.js';
 export { discoveryCodecs, METHOD, type DiscoveryCodecs, type MessageCodec } from './discovery-codec.js';
 export type * from './messages.js';
