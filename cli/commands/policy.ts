@@ -1,7 +1,8 @@
 // `meshward policy validate|compile`: check SecurityPolicy files offline, and show the filter
 // configuration one workload would receive.
 import { parseArgs } from 'node:util';
-import { compilePolicyFiles, loadPolicyFiles } from '../../control-plane/src/index.js';
+import { compilePolicyFiles, loadPolicyFiles, securityPolicyCrd } from '../../control-plane/src/index.js';
+import { toYamlDocuments } from './istio.js';
 import { UsageError, parseLabels, parseWorkload } from '../args.js';
 
 export const POLICY_USAGE = `Usage:
@@ -9,10 +10,16 @@ export const POLICY_USAGE = `Usage:
       check SecurityPolicy YAML files; errors name file:line:column, the field and the rule
   meshward policy compile FILE... --workload NS/NAME [--labels k=v,...] [--mode MODE]
       print the compiled filter configuration (the plugin configuration Envoy would receive)
+  meshward policy crd
+      print the SecurityPolicy CustomResourceDefinition (manifests/crds/)
 `;
 
 export async function policyCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'crd') {
+    process.stdout.write(toYamlDocuments([securityPolicyCrd()]));
+    return 0;
+  }
   const { values, positionals } = parseArgs({
     args: rest,
     options: {

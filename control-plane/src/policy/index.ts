@@ -11,3 +11,4 @@ export {
   type ParseResult,
 } from './load.js';
 export * from './types.js';
+export { securityPolicyCrd, specSchema, SECTION_SCHEMAS, type OpenApiSchema } from './openapi.js';
