@@ -19,7 +19,8 @@ is reported with file and line and nothing is pushed.
   --inventory FILE        workloads, labels, service accounts and pods (YAML; watched)
   --kubernetes            read SecurityPolicy resources and Pods from the Kubernetes API instead
   --xds HOST:PORT         the xDS port (default 127.0.0.1:15010)
-  --http HOST:PORT        health (/healthz, /readyz), /metrics, /v1/status (default 127.0.0.1:7070)
+  --http HOST:PORT        health (/healthz, /readyz), /metrics, /v1/status, and the filter module
+                          at /v1/filter/meshward.wasm (default 127.0.0.1:7070)
   --tls-cert FILE --tls-key FILE [--client-ca FILE]
                           TLS on the xDS port; with --client-ca, mTLS, and a client may fetch
                           only the policy of the workloads its SPIFFE identity runs as
@@ -90,6 +91,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
     },
     http: httpAt,
     wasm: { code, failOpen: values['fail-open'] ?? false },
+    serveWasmFile: wasmFile,
     compileOptions: {
       events: {
         cluster: values['events-cluster'] ?? '',

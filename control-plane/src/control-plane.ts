@@ -1,6 +1,7 @@
 // `meshward control-plane`: policy and inventory sources → per-workload compilation → the xDS
 // cache → the xDS server (sidecars over ECDS, agents over ADS), with health and metrics on the
 // HTTP port. Every piece is its own module; this file only connects them.
+import { readFileSync } from 'node:fs';
 import type { CompileOptions } from './compile/options.js';
 import { startHttpServer, type ApiServer } from './api/http-server.js';
 import { metricsText, type SourceHealth } from './api/metrics-text.js';
@@ -28,6 +29,8 @@ export interface ControlPlaneOptions {
   xds: { host: string; port: number; tls?: XdsServerTls; trustDomain?: string };
   http: { host: string; port: number };
   wasm: WasmFilterOptions;
+  /** Serve this file at /v1/filter/meshward.wasm, for sidecars that fetch the module remotely. */
+  serveWasmFile?: string;
   compileOptions?: CompileOptions;
   logger: ControlPlaneLogger;
 }
@@ -44,6 +47,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
   const log = o.logger;
+  // Read once: the module is what the ECDS resources' SHA-256 was computed from.
+  const wasmBytes = o.serveWasmFile ? readFileSync(o.serveWasmFile) : undefined;
   const cache = new SnapshotCache();
   const health: SourceHealth = { updates: 0, errors: 0, lastError: undefined };
   let published = false;
@@ -89,6 +94,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     ready: () => (published ? { ready: true } : { ready: false, reason: 'no policy published yet' }),
     metrics: () => metricsText(xds.metrics(), distributor.stats(), health),
     status: () => ({ xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks() }),
+    wasm: () => wasmBytes,
   });
   log.log('info', 'control plane listening', { xds: xds.address, http: `${http.address.address}:${http.address.port}` });
   return {

@@ -3,7 +3,7 @@
 // policy edits, broken edits, a forced invalid resource, a crash and a restart are played out.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -108,6 +108,17 @@ describe('control plane → proxies over xDS', { timeout: 90_000 }, () => {
     cp.child.kill('SIGKILL');
     await app.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves its health, metrics and the filter module sidecars fetch', async () => {
+    const base = `http://127.0.0.1:${cp.httpPort}`;
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^meshward_xds_streams_active 3$/m);
+    assert.match(metrics, /^meshward_xds_acks_total \d+$/m);
+    const wasm = await fetch(`${base}/v1/filter/meshward.wasm`);
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+    assert.deepEqual(Buffer.from(await wasm.arrayBuffer()), readFileSync(FILTER_WASM));
   });
 
   it('each proxy enforces its own workload\'s policy', async () => {

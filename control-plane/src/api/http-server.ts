@@ -8,6 +8,8 @@ export interface HttpRoutes {
   ready(): { ready: boolean; reason?: string };
   metrics(): string;
   status(): unknown;
+  /** The filter module sidecars fetch (ECDS remote code), if this control plane serves it. */
+  wasm?(): Uint8Array | undefined;
 }
 
 export interface ApiServer {
@@ -27,6 +29,12 @@ export async function startHttpServer(host: string, port: number, routes: HttpRo
     }
     if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', routes.metrics());
     if (path === '/v1/status') return send(200, 'application/json', JSON.stringify(routes.status(), null, 2) + '\n');
+    if (path === '/v1/filter/meshward.wasm') {
+      const bytes = routes.wasm?.();
+      if (!bytes) return send(404, 'application/json', '{"error":"this control plane does not serve the filter module"}\n');
+      res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.byteLength }).end(bytes);
+      return;
+    }
     send(404, 'application/json', JSON.stringify({ error: `no such endpoint: ${path}` }) + '\n');
   });
   await new Promise<void>((resolve, reject) => {
