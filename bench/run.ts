@@ -6,6 +6,8 @@ import { benchProxyRps } from './proxy-rps.js';
 const seconds = Number(process.env.BENCH_SECONDS ?? '10');
 await benchFilterCpu();
 await benchProxyRps(seconds);
+const { benchPolicyPropagation } = await import('./policy-propagation.js');
+await benchPolicyPropagation();
 // xDS: policy change → all streams ACKed, and memory per idle stream, against a bare grpc-js
 // server pushing the same bytes (the floor). Counts: BENCH_XDS_STREAMS (default 1000,5000,10000).
 const { benchXdsStreams } = await import('./xds-streams.js');
