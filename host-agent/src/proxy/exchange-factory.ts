@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionInfo, HeaderList, PropertyMap, WasmPluginHandle } from '../wasm-host/api.js';
 import { connectionInfo } from './connection-info.js';
 import { Exchange, type DownstreamResponder, type Upstream } from './exchange.js';
-import { PassthroughStream } from './passthrough-stream.js';
+import { PassThroughHttpStream } from '../wasm-host/index.js';
 import type { ProxyStats } from './proxy-stats.js';
 
 /** Peer identity for plaintext connections, by source IP (the `--peers` file): what Istio's
@@ -51,7 +51,7 @@ export class ExchangeFactory {
           { connection, protocol, properties: this.peerProperties(connection), startTime: Date.now() },
           exchange,
         )
-      : new PassthroughStream(exchange);
+      : new PassThroughHttpStream(exchange);
     return exchange;
   }
 

@@ -12,6 +12,8 @@ import { WA, isWasmModule, type WasmModule } from './wasm-types.js';
 export type * from './api.js';
 export type { WasmModule } from './wasm-types.js';
 export { WasmHostError, type WasmHostErrorCode } from './errors.js';
+// Streams without a filter: the proxy's --no-filter mode uses them as Envoy's fail-open does.
+export { PassThroughHttpStream, PassThroughNetworkStream } from './pass-through.js';
 
 const consoleLogger: HostLogger = {
   log(level, message, fields) {
