@@ -1,10 +1,14 @@
 // `npm run bench`: every benchmark figure as one JSON line on stdout, each next to a baseline
 // measured in the same run. BENCH_SECONDS sets the load duration per proxy run (default 10).
+import { benchDetectionCpu } from './detection-cpu.js';
 import { benchFilterCpu } from './filter-cpu.js';
+import { benchLatency } from './latency.js';
 import { benchProxyRps } from './proxy-rps.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '10');
 await benchFilterCpu();
+await benchDetectionCpu();
+await benchLatency(Number(process.env.BENCH_LATENCY_REQUESTS ?? '2000'));
 await benchProxyRps(seconds);
 const { benchPolicyPropagation } = await import('./policy-propagation.js');
 await benchPolicyPropagation();

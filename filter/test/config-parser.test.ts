@@ -43,6 +43,16 @@ const rejected: Array<[string, Mutation | string, string]> = [
   ['an array document', '[]', 'the configuration must be a JSON object, found an array'],
   ['an empty document', '', 'the configuration is empty'],
   ['trailing data', `${JSON.stringify(config())} {}`, 'invalid JSON: unexpected data after the document'],
+  ['a waf without its action', (c) => { c.waf = { paranoia: 1, threshold: 5, exclusions: [] }; }, 'waf.action: is required'],
+  ['an unknown waf action', (c) => { c.waf = { action: 'drop', paranoia: 1, threshold: 5, exclusions: [] }; }, 'waf.action: must be one of "block", "alert", "off", found "drop"'],
+  ['paranoia 5', (c) => { c.waf = { action: 'block', paranoia: 5, threshold: 5, exclusions: [] }; }, 'waf.paranoia: must be 1, 2, 3 or 4, found 5'],
+  ['threshold 0', (c) => { c.waf = { action: 'block', paranoia: 1, threshold: 0, exclusions: [] }; }, 'waf.threshold: must be a positive integer, found 0'],
+  ['an unknown attack class', (c) => { c.waf = { action: 'block', paranoia: 1, threshold: 5, exclusions: [{ paths: [], params: [], classes: ['sql'] }] }; }, 'waf.exclusions[0].classes[0]: is not an attack class, found "sql"'],
+  ['an exclusion path without slash', (c) => { c.waf = { action: 'block', paranoia: 1, threshold: 5, exclusions: [{ paths: ['cms'], params: [], classes: [] }] }; }, "waf.exclusions[0].paths[0]: must be a path pattern starting with '/'"],
+  ['an unknown sensor', (c) => { c.dlp = { action: 'alert', sensors: ['visa'], custom: [], requests: false }; }, 'dlp.sensors[0]: is not a sensor, found "visa"'],
+  ['a custom pattern with a group', (c) => { c.dlp = { action: 'alert', sensors: [], custom: [{ name: 'x', pattern: '(a|b)', contexts: ['body'] }], requests: false }; }, 'dlp.custom[0].pattern: invalid pattern: groups are not supported'],
+  ['an unknown sensor context', (c) => { c.dlp = { action: 'alert', sensors: [], custom: [{ name: 'x', pattern: 'a', contexts: ['cookie'] }], requests: false }; }, 'dlp.custom[0].contexts[0]: must be one of "url", "header", "body", found "cookie"'],
+  ['dlp.requests as a string', (c) => { c.dlp = { action: 'alert', sensors: [], custom: [], requests: 'yes' }; }, 'dlp.requests: must be true or false, found a string'],
   ['deep nesting in an unknown field', `{"x":${'['.repeat(100)}${']'.repeat(100)}}`, 'invalid JSON: nesting deeper than 64'],
 ];
 

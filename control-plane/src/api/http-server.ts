@@ -1,15 +1,23 @@
-// The control plane's HTTP port: health, readiness and Prometheus metrics. (The REST API and
-// the dashboard join it here.)
+// The control plane's HTTP port: health, readiness and Prometheus metrics without
+// authentication, and the REST API under /v1 (router.ts) with it. Errors are JSON with a stable
+// code (api-error.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiError } from './api-error.js';
+import { context, type Auth, type Router } from './router.js';
 
 export interface HttpRoutes {
   /** Ready once policies were loaded and published. */
   ready(): { ready: boolean; reason?: string };
   metrics(): string;
   status(): unknown;
-  /** The filter module sidecars fetch (ECDS remote code), if this control plane serves it. */
-  wasm?(): Uint8Array | undefined;
+  /** The REST API; without it only /v1/status is served, unauthenticated. */
+  api?: {
+    router: Router;
+    /** Throws ApiError (401/403) when the request may not use a route of that kind. */
+    authorize(req: http.IncomingMessage, auth: Auth): void;
+    log?(level: 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  };
 }
 
 export interface ApiServer {
@@ -17,25 +25,41 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
 export async function startHttpServer(host: string, port: number, routes: HttpRoutes): Promise<ApiServer> {
   const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://cp').pathname;
-    const send = (status: number, type: string, body: string) => res.writeHead(status, { 'content-type': type }).end(body);
-    if (req.method !== 'GET') return send(405, 'application/json', '{"error":"method not allowed"}\n');
-    if (path === '/healthz') return send(200, 'text/plain', 'ok\n');
-    if (path === '/readyz') {
+    const url = new URL(req.url ?? '/', 'http://cp');
+    const path = url.pathname;
+    const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
+      if (!res.headersSent) res.writeHead(status, { 'content-type': type, ...headers });
+      res.end(body);
+    };
+    const sendError = (err: ApiError) => send(err.status, 'application/json', JSON.stringify(err.body()) + '\n', err.headers);
+    if (req.method === 'GET' && path === '/healthz') return send(200, 'text/plain', 'ok\n');
+    if (req.method === 'GET' && path === '/readyz') {
       const r = routes.ready();
       return send(r.ready ? 200 : 503, 'application/json', JSON.stringify(r) + '\n');
     }
-    if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', routes.metrics());
-    if (path === '/v1/status') return send(200, 'application/json', JSON.stringify(routes.status(), null, 2) + '\n');
-    if (path === '/v1/filter/meshward.wasm') {
-      const bytes = routes.wasm?.();
-      if (!bytes) return send(404, 'application/json', '{"error":"this control plane does not serve the filter module"}\n');
-      res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.byteLength }).end(bytes);
-      return;
+    if (req.method === 'GET' && path === '/metrics') return send(200, 'text/plain; version=0.0.4', routes.metrics());
+    const api = routes.api;
+    if (!api) {
+      if (req.method === 'GET' && path === '/v1/status') return send(200, 'application/json', JSON.stringify(routes.status(), null, 2) + '\n');
+      return sendError(new ApiError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${path}`));
     }
-    send(404, 'application/json', JSON.stringify({ error: `no such endpoint: ${path}` }) + '\n');
+    void (async () => {
+      try {
+        const { route, params } = api.router.match(req.method ?? 'GET', path);
+        api.authorize(req, route.auth);
+        const out = await route.handle(context(req, params, url.searchParams, route.maxBodyBytes ?? DEFAULT_BODY_LIMIT));
+        if (out.text !== undefined) return send(out.status ?? 200, out.contentType ?? 'text/plain; charset=utf-8', out.text, out.headers);
+        send(out.status ?? 200, out.contentType ?? 'application/json', out.body === undefined ? '' : JSON.stringify(out.body) + '\n', out.headers);
+      } catch (err) {
+        if (err instanceof ApiError) return sendError(err);
+        api.log?.('error', `${req.method} ${path} failed: ${(err as Error).stack ?? err}`);
+        sendError(new ApiError(500, 'INTERNAL', `internal error: ${(err as Error).message}`));
+      }
+    })();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -5,6 +5,7 @@ import { loadPolicyFiles } from '../policy/load.js';
 import type { SecurityPolicy } from '../policy/types.js';
 import { canonicalJson, sha256Version } from './canonical-json.js';
 import { compileIngress } from './compile-ingress.js';
+import { compileDlp, compileWaf } from './compile-detection.js';
 import { CompileError } from './errors.js';
 import type { FilterConfig } from './filter-config.js';
 import { resolveOptions, type CompileOptions } from './options.js';
@@ -41,12 +42,14 @@ export function compile(policies: readonly SecurityPolicy[], workload: Workload,
     ingress: selected.flatMap(compileIngress),
     events: resolved.events,
     limits: resolved.limits,
+    waf: compileWaf(selected),
+    dlp: compileDlp(selected),
   };
   const version = sha256Version(canonicalJson(body));
   // Field order as in the contract, for people reading it pretty-printed; `json` sorts anyway.
   const config: FilterConfig = {
     schema: 1, version, workload: body.workload, mode: body.mode, policies: body.policies,
-    ingress: body.ingress, events: body.events, limits: body.limits,
+    ingress: body.ingress, events: body.events, limits: body.limits, waf: body.waf, dlp: body.dlp,
   };
   return { config: deepFreeze(config), json: canonicalJson(config), version };
 }

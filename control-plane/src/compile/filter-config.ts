@@ -78,6 +78,61 @@ export interface Limits {
   maxEventFieldBytes: number;
 }
 
+export type DetectAction = 'block' | 'alert' | 'off';
+
+/** The detection engine's attack classes (filter/assembly/score.ts, same order). */
+export const ATTACK_CLASSES = [
+  'sqli', 'xss', 'path-traversal', 'rfi', 'command-injection', 'ssrf', 'jndi', 'shellshock',
+  'xxe', 'ssti', 'nosqli', 'ldap-injection', 'crlf', 'mail-injection', 'ssi', 'deserialization',
+  'scanner', 'protocol',
+] as const;
+export type AttackClass = (typeof ATTACK_CLASSES)[number];
+
+/** Findings dropped: on requests whose path matches one of `paths` (empty: any), at a location
+ * matching one of `params` (`query.q`, `body.json.article.*`, `header.cookie`; empty: any), of one
+ * of `classes` (empty: any). */
+export interface WafExclusion {
+  paths: string[];
+  params: string[];
+  classes: AttackClass[];
+}
+
+export interface WafConfig {
+  /** block: answer attacks with 403 in protect mode (alert in the other modes); alert: never block. */
+  action: DetectAction;
+  /** 1 (default: almost no false positives) to 4. */
+  paranoia: 1 | 2 | 3 | 4;
+  /** Request score at which it is an attack (one critical finding scores 5). */
+  threshold: number;
+  /** At most 32. */
+  exclusions: WafExclusion[];
+}
+
+/** Built-in DLP sensors (filter/assembly/config/waf-config.ts, same order). */
+export const DLP_SENSORS = [
+  'credit-card', 'ssn', 'iban', 'aws-access-key', 'private-key', 'jwt', 'github-token',
+  'slack-token', 'stack-trace', 'sql-error',
+] as const;
+export type DlpSensor = (typeof DLP_SENSORS)[number];
+
+export type SensorContext = 'url' | 'header' | 'body';
+
+/** A user-defined sensor: a pattern (regular-expression subset, see filter/README.md). */
+export interface CustomSensor {
+  name: string;
+  pattern: string;
+  contexts: SensorContext[];
+}
+
+export interface DlpConfig {
+  /** block: replace the response body (or close the stream) in protect mode; alert: report. */
+  action: DetectAction;
+  sensors: DlpSensor[];
+  custom: CustomSensor[];
+  /** Also scan request bodies (data leaving the workload). */
+  requests: boolean;
+}
+
 export interface FilterConfig {
   schema: 1;
   /** Content hash of the rest of the document: `sha256:<hex>`. */
@@ -89,7 +144,14 @@ export interface FilterConfig {
   ingress: IngressRule[];
   events: EventsConfig;
   limits: Limits;
+  /** Attack detection; absent: off (documents compiled before the engine). */
+  waf?: WafConfig;
+  /** Data loss prevention; absent: off. */
+  dlp?: DlpConfig;
 }
+
+export const DEFAULT_WAF: WafConfig = { action: 'block', paranoia: 1, threshold: 5, exclusions: [] };
+export const DLP_OFF: DlpConfig = { action: 'off', sensors: [], custom: [], requests: false };
 
 export const DEFAULT_EVENTS: EventsConfig = {
   cluster: '',
@@ -103,6 +165,6 @@ export const DEFAULT_EVENTS: EventsConfig = {
 };
 
 export const DEFAULT_LIMITS: Limits = {
-  maxBodyBytes: 65536,
+  maxBodyBytes: 262144,
   maxEventFieldBytes: 1024,
 };

@@ -3,5 +3,7 @@ import type { AnySpecSection } from './section.js';
 import { ingressSection } from './section-ingress.js';
 import { modeSection } from './section-mode.js';
 import { selectorSection } from './section-selector.js';
+import { wafSection } from './section-waf.js';
+import { dlpSection } from './section-dlp.js';
 
-export const SPEC_SECTIONS: readonly AnySpecSection[] = [selectorSection, modeSection, ingressSection];
+export const SPEC_SECTIONS: readonly AnySpecSection[] = [selectorSection, modeSection, ingressSection, wafSection, dlpSection];

@@ -48,6 +48,69 @@ export interface SecurityPolicySpec {
   mode?: PolicyMode;
   /** Absent or empty: no request is admitted, so every request is a violation. */
   ingress?: IngressRuleSpec[];
+  /** Attack detection. Absent: on, blocking at paranoia 1 (what the mode allows). */
+  waf?: WafSpec;
+  /** Data loss prevention. Absent: off. */
+  dlp?: DlpSpec;
+}
+
+export type DetectActionSpec = 'block' | 'alert' | 'off';
+export const DETECT_ACTIONS: readonly DetectActionSpec[] = ['block', 'alert', 'off'];
+
+/** The attack classes exclusions may name (the filter's, same spelling). */
+export const WAF_CLASSES = [
+  'sqli', 'xss', 'path-traversal', 'rfi', 'command-injection', 'ssrf', 'jndi', 'shellshock',
+  'xxe', 'ssti', 'nosqli', 'ldap-injection', 'crlf', 'mail-injection', 'ssi', 'deserialization',
+  'scanner', 'protocol',
+] as const;
+export type WafClass = (typeof WAF_CLASSES)[number];
+
+export interface WafSpec {
+  /** Absent: block (in protect mode; the other modes alert). */
+  action?: DetectActionSpec;
+  /** 1 (default: tuned for almost no false positives) to 4 (most findings). */
+  paranoia?: number;
+  /** Score at which a request is an attack; absent: 5 (one critical finding). */
+  threshold?: number;
+  exclusions?: WafExclusionSpec[];
+}
+
+/** At least one field. A finding is dropped when the request path matches one of `paths`, its
+ * location matches one of `params` (`query.q`, `body.json.article.*`) and its class is one of
+ * `classes` (each absent field matches anything). */
+export interface WafExclusionSpec {
+  paths?: string[];
+  params?: string[];
+  classes?: WafClass[];
+}
+
+export const DLP_SENSOR_NAMES = [
+  'credit-card', 'ssn', 'iban', 'aws-access-key', 'private-key', 'jwt', 'github-token',
+  'slack-token', 'stack-trace', 'sql-error',
+] as const;
+export type DlpSensorName = (typeof DLP_SENSOR_NAMES)[number];
+/** Sensors a `dlp:` section without `sensors` turns on: all but jwt (login responses carry
+ * tokens by design). */
+export const DEFAULT_DLP_SENSORS: readonly DlpSensorName[] = DLP_SENSOR_NAMES.filter((s) => s !== 'jwt');
+
+export interface DlpSpec {
+  /** Absent: alert. */
+  action?: DetectActionSpec;
+  /** Absent: DEFAULT_DLP_SENSORS. */
+  sensors?: DlpSensorName[];
+  custom?: CustomSensorSpec[];
+  /** Also scan request bodies leaving the workload; absent: false. */
+  requests?: boolean;
+}
+
+export interface CustomSensorSpec {
+  /** DNS-1123 label, unique within the policy. */
+  name: string;
+  /** A regular-expression subset: literals, `.`, classes, `\d \w \s`, `* + ? {n,m}`, `^ $`,
+   * top-level `|`, a leading `(?i)`; no groups. */
+  pattern: string;
+  /** Absent: [body]. */
+  contexts?: Array<'url' | 'header' | 'body'>;
 }
 
 /** Exactly one of the two. Selects workloads in the policy's own namespace only. */

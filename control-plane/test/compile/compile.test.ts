@@ -28,7 +28,10 @@ const EVENTS_DEFAULTS = {
   bufferLimit: 1000,
   timeoutMs: 5000,
 };
-const LIMITS_DEFAULTS = { maxBodyBytes: 65536, maxEventFieldBytes: 1024 };
+const LIMITS_DEFAULTS = { maxBodyBytes: 262144, maxEventFieldBytes: 1024 };
+// No policy sets waf or dlp: detection blocks at paranoia 1 (as the mode allows), DLP is off.
+const WAF_DEFAULTS = { action: 'block', paranoia: 1, threshold: 5, exclusions: [] } as const;
+const DLP_DEFAULTS = { action: 'off', sensors: [], custom: [], requests: false } as const;
 
 const EXAMPLE_EXPECTED: Omit<FilterConfig, 'version'> = {
   schema: 1,
@@ -53,6 +56,8 @@ const EXAMPLE_EXPECTED: Omit<FilterConfig, 'version'> = {
   ],
   events: EVENTS_DEFAULTS,
   limits: LIMITS_DEFAULTS,
+  waf: { ...WAF_DEFAULTS, exclusions: [] },
+  dlp: { ...DLP_DEFAULTS, sensors: [], custom: [] },
 };
 
 /** An implementation of canonical JSON independent of the one under test. */
@@ -73,7 +78,7 @@ test('the example policy compiles to exactly the expected configuration', () => 
 });
 
 test('the example version is pinned: a change here means every sidecar reloads', () => {
-  assert.equal(compile(loadPolicies(EXAMPLE_YAML), ORDERS).version, 'sha256:9bd1bc3875fbca13143d9477b20d2f1b2f8502a7fa9482aa611da65760ab5fa1');
+  assert.equal(compile(loadPolicies(EXAMPLE_YAML), ORDERS).version, 'sha256:e8574ed79d64d07df2998b8294ded9b161e4e21091987600b1d85f22b43d0177');
 });
 
 test('no policy: discover, no rules, defaults filled', () => {
@@ -87,6 +92,8 @@ test('no policy: discover, no rules, defaults filled', () => {
     ingress: [],
     events: EVENTS_DEFAULTS,
     limits: LIMITS_DEFAULTS,
+    waf: { ...WAF_DEFAULTS, exclusions: [] },
+    dlp: { ...DLP_DEFAULTS, sensors: [], custom: [] },
   });
   assert.match(config.version, /^sha256:[0-9a-f]{64}$/);
 });

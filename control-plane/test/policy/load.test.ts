@@ -122,7 +122,7 @@ test('validatePolicyObject applies the same rules to plain objects, without posi
     assert.ok(e instanceof PolicyError);
     // Without positions, issues stay in the order found: unknown keys of a mapping first.
     assert.deepEqual(e.issues.map(formatIssue), [
-      'kubernetes:shop/orders: spec.extra: unknown field "extra"; allowed: selector, mode, ingress',
+      'kubernetes:shop/orders: spec.extra: unknown field "extra"; allowed: selector, mode, ingress, waf, dlp',
       'kubernetes:shop/orders: spec.mode: "block" is not a mode (discover, monitor, protect)',
     ]);
     return true;

@@ -107,9 +107,9 @@ test('fields Kubernetes sets on stored objects are accepted and dropped', () => 
 });
 
 test('unknown spec sections are errors, suggested when close', () => {
-  assert.deepEqual(formatted(lines(...HEAD, '  ingres: []', '  waf: {}')), [
-    'p.yaml:6:3: spec.ingres: unknown field "ingres" (did you mean "ingress"?); allowed: selector, mode, ingress',
-    'p.yaml:7:3: spec.waf: unknown field "waf"; allowed: selector, mode, ingress',
+  assert.deepEqual(formatted(lines(...HEAD, '  ingres: []', '  wafs: {}')), [
+    'p.yaml:6:3: spec.ingres: unknown field "ingres" (did you mean "ingress"?); allowed: selector, mode, ingress, waf, dlp',
+    'p.yaml:7:3: spec.wafs: unknown field "wafs" (did you mean "waf"?); allowed: selector, mode, ingress, waf, dlp',
   ]);
 });
 

@@ -133,6 +133,7 @@ export function proxy_on_log(_contextId: u32): void {}
 
 export function proxy_on_delete(contextId: u32): void {
   if (streams.has(contextId)) {
+    streams.get(contextId).release();
     streams.delete(contextId);
     return;
   }

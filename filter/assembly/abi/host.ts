@@ -187,3 +187,23 @@ export function recordMetric(id: u32, value: u64): void {
 export function randomBytes(p: usize, len: usize): bool {
   return wasi_random_get(p, len) == 0;
 }
+
+/** proxy_remove_header_map_value; the key is an ASCII literal. */
+export function removeHeader(map: MapType, key: ArrayBuffer): u32 {
+  return imports.proxy_remove_header_map_value(map, changetype<usize>(key), <usize>key.byteLength);
+}
+
+/** proxy_set_buffer_bytes: replace [start, start+length) of a body buffer with [p, p+len). */
+export function setBufferBytes(type: BufferType, start: u32, length: u32, p: usize, len: usize): u32 {
+  return imports.proxy_set_buffer_bytes(type, start, length, p, len);
+}
+
+export const enum StreamKind {
+  Request = 0,
+  Response = 1,
+}
+
+/** proxy_close_stream: reset the stream (after the callback returns). */
+export function closeStream(kind: StreamKind): u32 {
+  return imports.proxy_close_stream(<u32>kind);
+}

@@ -12,12 +12,25 @@ import { GrpcMatch, HostPattern, HttpMatch, compileHost } from "../policy/match-
 import { PathPattern, compilePath } from "../policy/match-path";
 import { PeerMatch, PrincipalPattern, compilePrincipal } from "../policy/match-peer";
 import { EventsConfig, FilterConfig, Limits, Mode } from "./filter-config";
+import {
+  CONTEXT_BODY, CONTEXT_HEADER, CONTEXT_URL, CustomSensor, DLP_OFF, DetectAction, DlpConfig,
+  WAF_OFF, WafConfig, WafExclusion,
+} from "./waf-config";
+import { classByName } from "../score";
+import { TcpConfigParser } from "../tcp/tcp-config-parser";
+import { EgressRule, TCP_DEFAULT, TcpConfig, TcpRule } from "../tcp/tcp-config";
+import { sensorByName } from "../dlp/scanner";
+import { checkPattern } from "../dlp/pattern";
 
 const MAX_INT: u64 = 2147483647;
 
-const ROOT_FIELDS: StaticArray<string> = ["schema", "version", "workload", "mode", "policies", "ingress", "events", "limits"];
+const ROOT_FIELDS: StaticArray<string> = ["schema", "version", "workload", "mode", "policies", "ingress", "events", "limits", "waf", "dlp", "egress", "tcp"];
+const WAF_FIELDS: StaticArray<string> = ["action", "paranoia", "threshold", "exclusions"];
+const EXCLUSION_FIELDS: StaticArray<string> = ["paths", "params", "classes"];
+const DLP_FIELDS: StaticArray<string> = ["action", "sensors", "custom", "requests"];
+const SENSOR_FIELDS: StaticArray<string> = ["name", "pattern", "contexts"];
 const WORKLOAD_FIELDS: StaticArray<string> = ["namespace", "name"];
-const RULE_FIELDS: StaticArray<string> = ["id", "name", "from", "http", "grpc"];
+const RULE_FIELDS: StaticArray<string> = ["id", "name", "from", "http", "grpc", "ports", "protocols", "postgres", "mysql", "redis"];
 const PEER_FIELDS: StaticArray<string> = ["principal", "namespace", "workload", "ipBlock"];
 const HTTP_FIELDS: StaticArray<string> = ["methods", "paths", "hosts"];
 const GRPC_FIELDS: StaticArray<string> = ["service", "methods"];
@@ -26,6 +39,8 @@ const LIMITS_FIELDS: StaticArray<string> = ["maxBodyBytes", "maxEventFieldBytes"
 
 export class ConfigParser {
   private r: JsonReader = new JsonReader();
+  /** The TCP fields (tcp/tcp-config-parser.ts), read from the same reader. */
+  private tcp: TcpConfigParser = new TcpConfigParser();
   /** Why the document was rejected; null when it was accepted. */
   error: string | null = null;
   /** Paths of fields this version does not know (collected only when asked for). */
@@ -64,6 +79,11 @@ export class ConfigParser {
     let ingress: StaticArray<IngressRule> | null = null;
     let events: EventsConfig | null = null;
     let limits: Limits | null = null;
+    let waf: WafConfig = WAF_OFF;
+    let dlp: DlpConfig = DLP_OFF;
+    let egress: StaticArray<EgressRule> | null = null;
+    let tcp: TcpConfig | null = null;
+    this.tcp.begin(this.r);
     while (true) {
       const f = this.field(ROOT_FIELDS, seen);
       if (f == FIELD_END) break;
@@ -113,12 +133,27 @@ export class ConfigParser {
         events = this.events();
       } else if (f == 7) {
         limits = this.limits();
+      } else if (f == 8) {
+        const w = this.waf();
+        if (w !== null) waf = w;
+      } else if (f == 9) {
+        const d = this.dlp();
+        if (d !== null) dlp = d;
+      } else if (f == 10) {
+        egress = this.tcp.egress();
+        this.tcpError();
+      } else if (f == 11) {
+        tcp = this.tcp.settings(null);
+        this.tcpError();
       }
       if (this.error !== null) return null;
     }
     if (!this.required(ROOT_FIELDS, seen, 0xff)) return null;
-    return new FilterConfig(
-      version!, workloadNs!, workloadName!, mode, policies!, ingress!, events!, limits!);
+    const config = new FilterConfig(
+      version!, workloadNs!, workloadName!, mode, policies!, ingress!, events!, limits!, waf, dlp);
+    const t = tcp !== null ? tcp : TCP_DEFAULT;
+    config.tcp = egress === null && tcp === null ? TCP_DEFAULT : new TcpConfig(egress, t.threats, t.maxStatementBytes, t.maxIdentifyBytes);
+    return config;
   }
 
   private rules(): StaticArray<IngressRule> | null {
@@ -145,6 +180,7 @@ export class ConfigParser {
     let from: StaticArray<PeerMatch> | null = null;
     let http: StaticArray<HttpMatch> | null = null;
     let grpc: StaticArray<GrpcMatch> | null = null;
+    let tcp: TcpRule | null = null;
     while (true) {
       const f = this.field(RULE_FIELDS, seen);
       if (f == FIELD_END) break;
@@ -156,10 +192,24 @@ export class ConfigParser {
       else if (f == 2) from = this.peers();
       else if (f == 3) http = this.httpMatches();
       else if (f == 4) grpc = this.grpcMatches();
+      else {
+        if (tcp === null) tcp = new TcpRule();
+        const t = tcp!;
+        if (f == 5) {
+          const ports = this.tcp.ports();
+          if (ports !== null) t.ports = ports;
+        } else if (f == 6) t.protocols = this.tcp.protocols();
+        else if (f == 7) t.postgres = this.tcp.sql();
+        else if (f == 8) t.mysql = this.tcp.sql();
+        else t.redis = this.tcp.redis();
+        this.tcpError();
+      }
       if (this.error !== null) return null;
     }
     if (!this.required(RULE_FIELDS, seen, 0b11111)) return null;
-    return new IngressRule(id!, name!, from!, http!, grpc!);
+    const rule = new IngressRule(id!, name!, from!, http!, grpc!);
+    rule.tcp = tcp;
+    return rule;
   }
 
   private peers(): StaticArray<PeerMatch> | null {
@@ -384,6 +434,198 @@ export class ConfigParser {
     }
     if (!this.required(LIMITS_FIELDS, seen, 0b11)) return null;
     return new Limits(maxBody, maxField);
+  }
+
+  private action(): DetectAction {
+    const t = this.next();
+    if (t != JsonToken.String) {
+      this.typeError(t, "one of \"block\", \"alert\", \"off\"");
+      return DetectAction.Off;
+    }
+    if (this.r.is("block")) return DetectAction.Block;
+    if (this.r.is("alert")) return DetectAction.Alert;
+    if (this.r.is("off")) return DetectAction.Off;
+    this.fail(this.r.path(), "must be one of \"block\", \"alert\", \"off\", found " + this.tokenText());
+    return DetectAction.Off;
+  }
+
+  private waf(): WafConfig | null {
+    if (!this.beginObject()) return null;
+    let seen: u32 = 0;
+    let action = DetectAction.Off;
+    let paranoia: u32 = 1;
+    let threshold: u32 = 5;
+    let exclusions: StaticArray<WafExclusion> | null = null;
+    while (true) {
+      const f = this.field(WAF_FIELDS, seen);
+      if (f == FIELD_END) break;
+      if (f == FIELD_FAIL) return null;
+      if (f == FIELD_SKIPPED) continue;
+      seen |= 1 << <u32>f;
+      if (f == 0) action = this.action();
+      else if (f == 1) {
+        paranoia = this.uint(1);
+        if (this.error === null && paranoia > 4) this.fail(this.r.path(), "must be 1, 2, 3 or 4, found " + this.tokenText());
+      } else if (f == 2) {
+        threshold = this.uint(1);
+        if (this.error === null && threshold > 1000) this.fail(this.r.path(), "must be at most 1000, found " + this.tokenText());
+      } else exclusions = this.exclusions();
+      if (this.error !== null) return null;
+    }
+    if (!this.required(WAF_FIELDS, seen, 0b1111)) return null;
+    return new WafConfig(action, <i32>paranoia, <i32>threshold, exclusions!);
+  }
+
+  private exclusions(): StaticArray<WafExclusion> | null {
+    if (!this.beginArray()) return null;
+    const out = new Array<WafExclusion>();
+    while (true) {
+      const t = this.next();
+      if (t == JsonToken.EndArray) break;
+      if (t != JsonToken.BeginObject) {
+        this.typeError(t, "an object");
+        return null;
+      }
+      if (out.length >= 32) {
+        this.fail(this.r.path(), "at most 32 exclusions are supported");
+        return null;
+      }
+      let seen: u32 = 0;
+      let paths: StaticArray<PathPattern> | null = null;
+      let params: StaticArray<ArrayBuffer> | null = null;
+      let mask: u32 = 0;
+      while (true) {
+        const f = this.field(EXCLUSION_FIELDS, seen);
+        if (f == FIELD_END) break;
+        if (f == FIELD_FAIL) return null;
+        if (f == FIELD_SKIPPED) continue;
+        seen |= 1 << <u32>f;
+        if (f == 0) paths = this.paths();
+        else if (f == 1) params = this.stringArray(true);
+        else {
+          if (!this.beginArray()) return null;
+          while (true) {
+            const u = this.next();
+            if (u == JsonToken.EndArray) break;
+            if (u != JsonToken.String) {
+              this.typeError(u, "a string");
+              return null;
+            }
+            const c = classByName(this.r.tokenStart, this.r.tokenEnd - this.r.tokenStart);
+            if (c < 0) {
+              this.fail(this.r.path(), "is not an attack class, found " + this.tokenText());
+              return null;
+            }
+            mask |= <u32>1 << <u32>c;
+          }
+        }
+        if (this.error !== null) return null;
+      }
+      if (!this.required(EXCLUSION_FIELDS, seen, 0b111)) return null;
+      out.push(new WafExclusion(paths!, params!, mask));
+    }
+    return StaticArray.fromArray(out);
+  }
+
+  private dlp(): DlpConfig | null {
+    if (!this.beginObject()) return null;
+    let seen: u32 = 0;
+    let action = DetectAction.Off;
+    let sensors: u32 = 0;
+    let custom: StaticArray<CustomSensor> | null = null;
+    let requests = false;
+    while (true) {
+      const f = this.field(DLP_FIELDS, seen);
+      if (f == FIELD_END) break;
+      if (f == FIELD_FAIL) return null;
+      if (f == FIELD_SKIPPED) continue;
+      seen |= 1 << <u32>f;
+      if (f == 0) action = this.action();
+      else if (f == 1) {
+        if (!this.beginArray()) return null;
+        while (true) {
+          const u = this.next();
+          if (u == JsonToken.EndArray) break;
+          if (u != JsonToken.String) {
+            this.typeError(u, "a string");
+            return null;
+          }
+          const s = sensorByName(this.r.tokenStart, this.r.tokenEnd - this.r.tokenStart);
+          if (s < 0) {
+            this.fail(this.r.path(), "is not a sensor, found " + this.tokenText());
+            return null;
+          }
+          sensors |= <u32>1 << <u32>s;
+        }
+      } else if (f == 2) custom = this.sensors();
+      else {
+        const u = this.next();
+        if (u == JsonToken.True) requests = true;
+        else if (u == JsonToken.False) requests = false;
+        else this.typeError(u, "true or false");
+      }
+      if (this.error !== null) return null;
+    }
+    if (!this.required(DLP_FIELDS, seen, 0b1111)) return null;
+    return new DlpConfig(action, sensors, custom!, requests);
+  }
+
+  private sensors(): StaticArray<CustomSensor> | null {
+    if (!this.beginArray()) return null;
+    const out = new Array<CustomSensor>();
+    while (true) {
+      const t = this.next();
+      if (t == JsonToken.EndArray) break;
+      if (t != JsonToken.BeginObject) {
+        this.typeError(t, "an object");
+        return null;
+      }
+      let seen: u32 = 0;
+      let name: ArrayBuffer | null = null;
+      let pattern: ArrayBuffer | null = null;
+      let contexts: u32 = 0;
+      while (true) {
+        const f = this.field(SENSOR_FIELDS, seen);
+        if (f == FIELD_END) break;
+        if (f == FIELD_FAIL) return null;
+        if (f == FIELD_SKIPPED) continue;
+        seen |= 1 << <u32>f;
+        if (f == 0) name = this.string(true);
+        else if (f == 1) {
+          pattern = this.string(true);
+          if (pattern !== null) {
+            const problem = checkPattern(changetype<usize>(pattern), <usize>pattern.byteLength);
+            if (problem !== null) this.fail(this.r.path(), "invalid pattern: " + problem);
+          }
+        } else {
+          if (!this.beginArray()) return null;
+          while (true) {
+            const u = this.next();
+            if (u == JsonToken.EndArray) break;
+            if (u != JsonToken.String) {
+              this.typeError(u, "a string");
+              return null;
+            }
+            if (this.r.is("url")) contexts |= CONTEXT_URL;
+            else if (this.r.is("header")) contexts |= CONTEXT_HEADER;
+            else if (this.r.is("body")) contexts |= CONTEXT_BODY;
+            else {
+              this.fail(this.r.path(), "must be one of \"url\", \"header\", \"body\", found " + this.tokenText());
+              return null;
+            }
+          }
+        }
+        if (this.error !== null) return null;
+      }
+      if (!this.required(SENSOR_FIELDS, seen, 0b111)) return null;
+      out.push(new CustomSensor(name!, pattern!, contexts, new StaticArray<i32>(0)));
+    }
+    return StaticArray.fromArray(out);
+  }
+
+  /** Take the TCP reader's error as this document's. */
+  private tcpError(): void {
+    if (this.error === null && this.tcp.error !== null) this.error = this.tcp.error;
   }
 
   // ---- fields and values ----

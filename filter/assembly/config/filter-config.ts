@@ -3,6 +3,8 @@
 // started under it. Strings stay bytes (UTF-8) so matching and event writing never convert.
 // The document's shape is control-plane/src/compile/filter-config.ts; keep both in step.
 import { IngressRule } from "../policy/ingress";
+import { DlpConfig, WafConfig } from "./waf-config";
+import { TCP_DEFAULT, TcpConfig } from "../tcp/tcp-config";
 
 export const enum Mode {
   Discover = 0,
@@ -45,7 +47,14 @@ export class FilterConfig {
     readonly ingress: StaticArray<IngressRule>,
     readonly events: EventsConfig,
     readonly limits: Limits,
+    /** Attack detection (absent in the document: off). */
+    readonly waf: WafConfig,
+    /** Data loss prevention (absent in the document: off). */
+    readonly dlp: DlpConfig,
   ) {}
+
+  /** Egress rules and TCP settings (absent in the document: defaults); set once by the parser. */
+  tcp: TcpConfig = TCP_DEFAULT;
 }
 
 export function modeName(mode: Mode): string {

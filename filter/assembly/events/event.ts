@@ -9,11 +9,17 @@ import { ByteBuffer } from "../bytes";
 import { writeIsoTime } from "./clock";
 import { writeEventId } from "./event-id";
 import { JsonWriter } from "./json-writer";
+import { CLASS_TACTICS, CLASS_TECHNIQUES, CRITICAL, Findings, className } from "../score";
+import { Leak } from "../dlp/scanner";
 
 export const enum EventKind {
   HttpFlow = 0, // discover: what was seen
   HttpPolicy = 1, // monitor/protect: a request no rule allows
+  HttpAttack = 2, // the detection engine's verdict on a request
+  DlpLeak = 3, // sensitive data found in a body (or header, URL)
 }
+
+const KIND_NAMES: StaticArray<string> = ["http.flow", "http.policy", "http.attack", "dlp.leak"];
 
 export const enum Action {
   Allow = 0,
@@ -32,6 +38,7 @@ export class EventBuilder {
   build(
     config: FilterConfig, facts: RequestFacts, kind: EventKind, action: Action,
     rule: IngressRule | null, reason: string, pod: ArrayBuffer | null, ms: u64,
+    findings: Findings | null = null, leak: Leak | null = null, threshold: i32 = 5,
   ): void {
     this.id.reset();
     writeEventId(this.id, ms);
@@ -49,9 +56,15 @@ export class EventBuilder {
     writeIsoTime(out, ms);
     out.byte(0x22);
     w.name("kind");
-    w.stringAscii(kind == EventKind.HttpFlow ? "http.flow" : "http.policy");
+    w.stringAscii(unchecked(KIND_NAMES[<i32>kind]));
     w.name("severity");
-    w.stringAscii(kind == EventKind.HttpFlow ? "info" : "medium");
+    if (kind == EventKind.HttpAttack && findings !== null) {
+      w.stringAscii(findings.bestScore >= CRITICAL ? "critical" : "high");
+    } else if (kind == EventKind.DlpLeak) {
+      w.stringAscii("high");
+    } else {
+      w.stringAscii(kind == EventKind.HttpFlow ? "info" : "medium");
+    }
     w.name("action");
     w.stringAscii(action == Action.Block ? "block" : action == Action.Alert ? "alert" : "allow");
     w.name("mode");
@@ -121,7 +134,32 @@ export class EventBuilder {
     }
 
     w.name("rule");
-    if (rule !== null) {
+    if (kind == EventKind.HttpAttack && findings !== null) {
+      w.beginObject();
+      w.name("id");
+      const idb = w.out;
+      w.raw(0, 0);
+      idb.ascii("\"waf/");
+      idb.ascii(className(findings.bestClass));
+      idb.byte(0x2f);
+      idb.ascii(findings.bestRule);
+      idb.byte(0x22);
+      w.name("name");
+      w.stringAscii(findings.bestRule);
+      w.endObject();
+    } else if (kind == EventKind.DlpLeak && leak !== null) {
+      w.beginObject();
+      w.name("id");
+      const idb = w.out;
+      w.raw(0, 0);
+      idb.ascii("\"dlp/");
+      idb.ascii(leak.sensor);
+      idb.byte(0x22);
+      w.name("name");
+      if (leak.custom !== null) w.stringBuffer(leak.custom!);
+      else w.stringAscii(leak.sensor);
+      w.endObject();
+    } else if (rule !== null) {
       w.beginObject();
       w.name("id");
       w.stringBuffer(rule.id);
@@ -132,7 +170,33 @@ export class EventBuilder {
       w.nul();
     }
     w.name("attack");
-    w.nul();
+    if (kind == EventKind.HttpAttack && findings !== null) {
+      const cls = findings.bestClass;
+      w.beginObject();
+      w.name("class");
+      w.stringAscii(className(cls));
+      w.name("technique");
+      w.stringAscii(unchecked(CLASS_TECHNIQUES[cls]));
+      w.name("tactic");
+      w.stringAscii(unchecked(CLASS_TACTICS[cls]));
+      w.name("confidence");
+      w.number(<u64>findings.confidence(threshold));
+      w.endObject();
+    } else if (kind == EventKind.DlpLeak && leak !== null) {
+      const secret = leak.sensor != "stack-trace" && leak.sensor != "sql-error";
+      w.beginObject();
+      w.name("class");
+      w.stringAscii("data-leak");
+      w.name("technique");
+      w.stringAscii(secret ? "T1552" : "T1592");
+      w.name("tactic");
+      w.stringAscii(secret ? "credential-access" : "reconnaissance");
+      w.name("confidence");
+      w.number(90);
+      w.endObject();
+    } else {
+      w.nul();
+    }
     w.name("policy");
     w.beginObject();
     w.name("version");
@@ -142,6 +206,31 @@ export class EventBuilder {
     w.beginObject();
     w.name("reason");
     w.stringAscii(reason);
+    if (kind == EventKind.HttpAttack && findings !== null) {
+      w.name("location");
+      this.field(findings.bestLocation.ptr, findings.bestLocation.len);
+      w.name("match");
+      this.field(findings.bestMatch.ptr, findings.bestMatch.len);
+      w.name("rule");
+      w.stringAscii(findings.bestRule);
+      w.name("score");
+      w.number(<u64>findings.total);
+      w.name("threshold");
+      w.number(<u64>threshold);
+      w.name("classes");
+      w.beginArray();
+      for (let c = 0; c < findings.perClass.length; c++) {
+        if (unchecked(findings.perClass[c]) > 0) w.stringAscii(className(c));
+      }
+      w.endArray();
+    } else if (kind == EventKind.DlpLeak && leak !== null) {
+      w.name("sensor");
+      w.stringAscii(leak.sensor);
+      w.name("location");
+      w.string(leak.location.ptr, leak.location.len);
+      w.name("match");
+      w.string(leak.evidence.ptr, leak.evidence.len);
+    }
     w.endObject();
     w.endObject();
     if (this.truncated > 0) count(Metric.FieldsTruncated, this.truncated);

@@ -61,6 +61,8 @@ const L_MATCH_PATH: u32 = 256;
 
 export class RequestFacts {
   private headers: ArrayBuffer | null = null;
+  /** `:path` as sent, query included (for inspection). */
+  readonly fullPath: Slice = new Slice();
   /** The header map could not be read or was malformed (what was readable is kept). */
   malformed: bool = false;
 
@@ -95,6 +97,7 @@ export class RequestFacts {
 
   reset(): void {
     this.headers = null;
+    this.fullPath.clear();
     this.malformed = false;
     this.method.clear();
     this.path.clear();
@@ -116,6 +119,16 @@ export class RequestFacts {
     this.localPrincipalSlice.clear();
     this.protocolSlice.clear();
     this.normalized.shrink(16384);
+  }
+
+  /** The serialized header pairs read by loadRequestHeaders (null when unreadable). */
+  get headerPairs(): ArrayBuffer | null {
+    return this.headers;
+  }
+
+  /** `content-type` as sent (empty when absent). */
+  get contentType(): Slice {
+    return this.contentTypeSlice;
   }
 
   /** Read the request headers (one host call) and find what matching needs. */
@@ -179,6 +192,7 @@ export class RequestFacts {
       this.authority.set(hostHeader.ptr, hostHeader.len, null);
     }
     this.deriveHost();
+    this.fullPath.set(this.path.ptr, this.path.len, null);
     this.cutQuery();
     this.isGrpc = contentType.present && startsWithAsciiNoCase(contentType.ptr, contentType.len, "application/grpc");
     if (this.isGrpc) this.deriveGrpc();

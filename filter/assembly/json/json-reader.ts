@@ -214,6 +214,15 @@ export class JsonReader {
     return this.pathBuf.toString();
   }
 
+  /** The current field path as bytes (valid until the next token). */
+  get pathPtr(): usize {
+    return this.pathBuf.ptr;
+  }
+
+  get pathLen(): usize {
+    return this.pathBuf.len;
+  }
+
   /** The path of a field of the object just read: `events.batchSize`. */
   pathOf(field: string): string {
     return this.pathBuf.len == 0 ? field : this.pathBuf.toString() + "." + field;

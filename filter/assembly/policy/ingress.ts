@@ -5,6 +5,7 @@
 import { RequestFacts } from "../http/request-facts";
 import { GrpcMatch, HttpMatch } from "./match-http";
 import { PeerMatch } from "./match-peer";
+import { TcpRule } from "../tcp/tcp-config";
 
 export class IngressRule {
   constructor(
@@ -15,7 +16,14 @@ export class IngressRule {
     readonly grpc: StaticArray<GrpcMatch>,
   ) {}
 
+  /** Ports, protocols and statement entries (tcp/); null when the rule has none. Set once by
+   * the config parser. A rule with protocol or statement entries and neither `http` nor `grpc`
+   * admits no HTTP request; a rule with `ports` admits requests to those ports only. */
+  tcp: TcpRule | null = null;
+
   matches(facts: RequestFacts): bool {
+    const tcp = this.tcp;
+    if (tcp !== null && !tcp.portMatches(facts.destinationPort())) return false;
     return this.operationMatches(facts) && this.sourceMatches(facts);
   }
 
@@ -25,7 +33,7 @@ export class IngressRule {
     const grpc = this.grpc;
     const nh = http.length;
     const ng = grpc.length;
-    if (nh == 0 && ng == 0) return true;
+    if (nh == 0 && ng == 0) return this.tcp === null || !this.tcp!.restrictsOperations;
     const isGrpc = facts.isGrpc;
     if (isGrpc && ng == 0) return false;
     if (!isGrpc && nh == 0) return false;
@@ -40,7 +48,7 @@ export class IngressRule {
     return false;
   }
 
-  private sourceMatches(facts: RequestFacts): bool {
+  sourceMatches(facts: RequestFacts): bool {
     const from = this.from;
     const n = from.length;
     if (n == 0) return true;

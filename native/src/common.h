@@ -1,0 +1,152 @@
+// Shared pieces of the addon: errors that name the missing capability, small /proc readers, and
+// the Pump that carries raw events from a reader thread to JavaScript in batches.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace meshward {
+
+// Throws a JS Error with a stable `code`. EPERM/EACCES become NATIVE_PRIVILEGE naming the
+// capability the operation needs, so the agent can say "run as root or grant CAP_x".
+[[noreturn]] inline void ThrowErrno(Napi::Env env, const std::string& what, int err, const char* capability) {
+  std::string code = "NATIVE_SYSCALL";
+  std::string message = what + ": " + std::strerror(err);
+  if ((err == EPERM || err == EACCES) && capability != nullptr) {
+    code = "NATIVE_PRIVILEGE";
+    message += std::string(" (needs ") + capability + ": run the agent as root or grant it)";
+  } else if (err == EINVAL || err == ENOSYS || err == EPROTONOSUPPORT || err == EAFNOSUPPORT) {
+    code = "NATIVE_UNSUPPORTED";
+    message += " (the kernel lacks this feature or refuses these flags)";
+  }
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  e.Set("errno", Napi::Number::New(env, err));
+  if (capability != nullptr) e.Set("capability", Napi::String::New(env, capability));
+  throw e;
+}
+
+[[noreturn]] inline void ThrowUsage(Napi::Env env, const std::string& message) {
+  Napi::TypeError e = Napi::TypeError::New(env, message);
+  e.Set("code", Napi::String::New(env, "NATIVE_USAGE"));
+  throw e;
+}
+
+// Reads at most `limit` bytes of a (proc) file. Returns false when it cannot be opened.
+bool ReadSmallFile(const char* path, std::string& out, size_t limit, bool* truncated = nullptr);
+// readlink into a std::string; false on error.
+bool ReadLink(const char* path, std::string& out);
+
+// Carries events of type Ev from one producer thread to the JS thread. The producer pushes; the
+// first push after a delivery schedules one call on the JS thread, which takes everything queued
+// at that moment (batching keeps the cost per event low under an exec storm). The queue is
+// bounded: past `limit` events are dropped and counted, never silently.
+template <typename Ev>
+class Pump {
+ public:
+  using Convert = std::function<Napi::Value(Napi::Env, const Ev&)>;
+
+  void Start(Napi::Env env, Napi::Function callback, const char* name, size_t limit, Convert convert) {
+    limit_ = limit;
+    convert_ = std::move(convert);
+    tsfn_ = Napi::ThreadSafeFunction::New(env, callback, name, 0, 1);
+  }
+
+  // Producer thread.
+  void Push(Ev&& ev) {
+    bool schedule = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.size() >= limit_) {
+        dropped_++;
+        return;
+      }
+      queue_.push_back(std::move(ev));
+      if (!scheduled_) {
+        scheduled_ = true;
+        schedule = true;
+      }
+    }
+    if (schedule) {
+      napi_status s = tsfn_.NonBlockingCall(this, [](Napi::Env env, Napi::Function fn, Pump* self) { self->Deliver(env, fn); });
+      if (s != napi_ok) {
+        std::lock_guard<std::mutex> lock(mu_);
+        scheduled_ = false;
+      }
+    }
+  }
+
+  void Release() {
+    if (tsfn_) {
+      tsfn_.Release();
+      tsfn_ = Napi::ThreadSafeFunction();
+    }
+  }
+  void Unref(Napi::Env env) {
+    if (tsfn_) tsfn_.Unref(env);
+  }
+  void Ref(Napi::Env env) {
+    if (tsfn_) tsfn_.Ref(env);
+  }
+
+  uint64_t dropped() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return dropped_;
+  }
+  uint64_t delivered() const { return delivered_.load(); }
+  uint64_t batches() const { return batches_.load(); }
+
+ private:
+  void Deliver(Napi::Env env, Napi::Function fn) {
+    std::vector<Ev> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batch.swap(queue_);
+      scheduled_ = false;
+    }
+    if (batch.empty() || env == nullptr) return;
+    Napi::HandleScope scope(env);
+    Napi::Array arr = Napi::Array::New(env, batch.size());
+    for (size_t i = 0; i < batch.size(); i++) arr.Set(static_cast<uint32_t>(i), convert_(env, batch[i]));
+    delivered_ += batch.size();
+    batches_++;
+    try {
+      fn.Call({arr});
+    } catch (const Napi::Error& e) {
+      // A throwing handler must not take the reader down; the error surfaces as an uncaught
+      // exception on the JS side, where the agent's own handlers catch it.
+      e.ThrowAsJavaScriptException();
+    }
+  }
+
+  std::mutex mu_;
+  std::vector<Ev> queue_;
+  bool scheduled_ = false;
+  size_t limit_ = 65536;
+  uint64_t dropped_ = 0;
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> batches_{0};
+  Convert convert_;
+  Napi::ThreadSafeFunction tsfn_;
+};
+
+// Each class registers itself on the module.
+void InitProcConnector(Napi::Env env, Napi::Object exports);
+void InitFanotify(Napi::Env env, Napi::Object exports);
+void InitPacketRing(Napi::Env env, Napi::Object exports);
+void InitNfQueue(Napi::Env env, Napi::Object exports);
+void InitNetns(Napi::Env env, Napi::Object exports);
+
+// Opens a socket inside the network namespace at `nsPath` (empty: the current one): the calling
+// thread enters the namespace, creates the socket, and returns; a socket keeps the namespace it
+// was created in. Returns -1 with errno set on failure.
+int SocketInNetns(const std::string& nsPath, int domain, int type, int protocol, std::string& error);
+
+}  // namespace meshward
