@@ -11,6 +11,8 @@ export interface HttpRoutes {
   ready(): { ready: boolean; reason?: string };
   metrics(): string;
   status(): unknown;
+  /** The filter module sidecars fetch (ECDS remote code), if this control plane serves it. */
+  wasm?(): Uint8Array | undefined;
   /** The REST API; without it only /v1/status is served, unauthenticated. */
   api?: {
     router: Router;
@@ -42,6 +44,14 @@ export async function startHttpServer(host: string, port: number, routes: HttpRo
       return send(r.ready ? 200 : 503, 'application/json', JSON.stringify(r) + '\n');
     }
     if (req.method === 'GET' && path === '/metrics') return send(200, 'text/plain; version=0.0.4', routes.metrics());
+    if (req.method === 'GET' && path === '/v1/filter/meshward.wasm') {
+      // Unauthenticated: Envoy's remote data source fetches it without credentials, and the
+      // module is no secret (its SHA-256 is pinned in the ECDS resource).
+      const bytes = routes.wasm?.();
+      if (!bytes) return sendError(new ApiError(404, 'NOT_FOUND', 'this control plane does not serve the filter module'));
+      res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.byteLength }).end(bytes);
+      return;
+    }
     const api = routes.api;
     if (!api) {
       if (req.method === 'GET' && path === '/v1/status') return send(200, 'application/json', JSON.stringify(routes.status(), null, 2) + '\n');
