@@ -16,3 +16,10 @@ await benchPolicyPropagation();
 // server pushing the same bytes (the floor). Counts: BENCH_XDS_STREAMS (default 1000,5000,10000).
 const { benchXdsStreams } = await import('./xds-streams.js');
 await benchXdsStreams({ counts: (process.env.BENCH_XDS_STREAMS ?? '1000,5000,10000').split(',').map(Number) });
+// TCP mode: PostgreSQL SELECT round trip through proxy --tcp vs direct, parser MB/s.
+const { benchTcpProxy } = await import('./tcp-proxy.js');
+await benchTcpProxy();
+// Events: ingest throughput (BENCH_EVENTS_SECONDS, default 60; 0 lost) and incident query latency.
+await (await import('./events-ingest.js')).benchEventsIngest();
+// Host agent: exec storm (events/s, lost, agent CPU per 1,000 exec/s) and passive inspection MB/s.
+await (await import('./agent.js')).benchAgent();

@@ -9,6 +9,14 @@ import { POLICY_USAGE, policyCommand } from './commands/policy.js';
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
 import { CONTROL_PLANE_USAGE, controlPlaneCommand } from './commands/control-plane.js';
 import { ISTIO_USAGE, istioCommand } from './commands/istio.js';
+import { AGENT_USAGE, agentCommand } from './commands/agent.js';
+import { EVENTS_USAGE, eventsCommand } from './commands/events.js';
+import { STATUS_USAGE, statusCommand } from './commands/status.js';
+import { LEARN_USAGE, learnCommand } from './commands/learn.js';
+import { INCIDENTS_USAGE, incidentsCommand } from './commands/incidents.js';
+import { UP_USAGE, upCommand } from './commands/up.js';
+import { REPLAY_USAGE, replayCommand } from './commands/replay.js';
+import { CAPTURE_USAGE, captureCommand } from './commands/capture.js';
 
 interface Command {
   summary: string;
@@ -17,11 +25,19 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  up: { summary: 'start everything on this machine: control plane, dashboard, demo app, agent (npm start)', usage: UP_USAGE, run: upCommand },
   proxy: { summary: 'guard an upstream with the filter, as an inbound sidecar', usage: PROXY_USAGE, run: proxyCommand },
   policy: { summary: 'validate or compile SecurityPolicy files', usage: POLICY_USAGE, run: policyCommand },
   'control-plane': { summary: 'serve compiled policy over xDS (ECDS, ADS), with health and metrics', usage: CONTROL_PLANE_USAGE, run: controlPlaneCommand },
+  agent: { summary: 'the host agent: processes, files, ports, non-mesh traffic and control channels of this node', usage: AGENT_USAGE, run: agentCommand },
   istio: { summary: 'render the Istio resources that put Meshward into sidecars', usage: ISTIO_USAGE, run: istioCommand },
-  demo: { summary: 'start a demo app behind meshward proxy (what `npm start` runs)', usage: DEMO_USAGE, run: demoCommand },
+  demo: { summary: '`demo attack`: a scripted attack on the stack of `meshward up`; `demo`: one proxied app', usage: DEMO_USAGE, run: demoCommand },
+  replay: { summary: 'run the HTTP and TCP streams of a pcap through the filter offline; print verdicts and events', usage: REPLAY_USAGE, run: replayCommand },
+  capture: { summary: 'capture TCP with the agent\'s capture ring into a pcap file (root)', usage: CAPTURE_USAGE, run: captureCommand },
+  events: { summary: 'list stored events (from the control plane)', usage: EVENTS_USAGE, run: eventsCommand },
+  incidents: { summary: 'attack chains correlated from events, with tactics', usage: INCIDENTS_USAGE, run: incidentsCommand },
+  learn: { summary: 'the policy learned from a workload\'s traffic; apply it; promote its mode', usage: LEARN_USAGE, run: learnCommand },
+  status: { summary: 'show the control plane\'s state: xDS, policy, ingest, store', usage: STATUS_USAGE, run: statusCommand },
 };
 
 function version(): string {

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane, type WasmCode } from '../../control-plane/src/index.js';
+import { parseDuration } from '../../control-plane/src/api/params.js';
+import { loadResponseConfig } from '../../control-plane/src/respond/rules.js';
 import { UsageError, parseHostPort } from '../args.js';
 import { createLogger, parseLogLevel } from '../logger.js';
 import { FILTER_WASM } from '../paths.js';
@@ -30,7 +32,25 @@ is reported with file and line and nothing is pushed.
   --wasm-cluster NAME     the Envoy cluster that reaches --wasm-url
   --fail-open             sidecars let traffic through when the filter fails (default: 503)
   --events-cluster NAME   the cluster sidecars post events to (default: none, events are logged)
-  --events-authority H    :authority of those posts (default meshward-control-plane)
+  --events-authority H    :authority of those posts (default meshward-control-plane); each
+                          workload's configuration carries its own events token
+  --data DIR              state: the SQLite store (DIR/meshward.db) and the ingest key, so events
+                          and tokens survive a restart (default: in memory, lost at exit)
+  --store SPEC            sqlite:PATH or postgres://USER@HOST:PORT/DB (replicas share PostgreSQL)
+  --api-token TOKEN       token of the REST API and of ingest for tools (or MESHWARD_API_TOKEN);
+                          without it the API is open to anyone reaching --http
+  --events-queue N        events waiting for the store, at most (default 50000); beyond it senders
+                          are answered 503 with Retry-After and keep their events
+  --retention AGE         events older than this are deleted (default 7d)
+  --retention-bytes N     events kept at most, in bytes of JSON (default 1073741824)
+  --agent-events HOST:PORT
+                          gRPC stream for host agents' events (meshward.v1.AgentEvents; off
+                          without it); agents authenticate with their node token
+  --responses FILE        response sinks and rules (YAML): webhooks (signed, retried), syslog
+                          (RFC 5424 over UDP/TCP), and rules on incidents or events that notify,
+                          quarantine the workload (deny-all policy) or ask its agent for a capture
+  --promote-after AGE     move a workload from discover to monitor (its learned policy applied)
+                          after AGE without new behaviour, e.g. 24h (default: only on command)
   --log-level LEVEL       debug | info | warn | error (default info)
 `;
 
@@ -53,6 +73,15 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
       'fail-open': { type: 'boolean' },
       'events-cluster': { type: 'string' },
       'events-authority': { type: 'string' },
+      data: { type: 'string' },
+      store: { type: 'string' },
+      'api-token': { type: 'string' },
+      'events-queue': { type: 'string' },
+      retention: { type: 'string' },
+      'retention-bytes': { type: 'string' },
+      'agent-events': { type: 'string' },
+      'promote-after': { type: 'string' },
+      responses: { type: 'string' },
       'log-level': { type: 'string' },
     },
     strict: true,
@@ -72,6 +101,16 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
       }
     : { local: { filename: wasmFile } };
   const logger = createLogger(parseLogLevel(values['log-level']));
+  const retentionAge = values.retention === undefined ? undefined : parseDuration(values.retention);
+  if (retentionAge === 0 || (values.retention !== undefined && retentionAge === undefined)) throw new UsageError(`--retention must be a duration such as 24h or 7d (got "${values.retention}")`);
+  const promoteAfter = values['promote-after'] === undefined ? undefined : parseDuration(values['promote-after']);
+  if (values['promote-after'] !== undefined && !promoteAfter) throw new UsageError(`--promote-after must be a duration such as 24h (got "${values['promote-after']}")`);
+  const count = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer (got "${v}")`);
+    return n;
+  };
   const xdsAt = parseHostPort('--xds', values.xds ?? '127.0.0.1:15010');
   const httpAt = parseHostPort('--http', values.http ?? '127.0.0.1:7070');
   const cp = await startControlPlane({
@@ -99,6 +138,19 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
       },
     },
     logger: { log: (level, message, fields) => logger.log(level, message, fields) },
+    dataDir: values.data ? resolve(values.data) : undefined,
+    store: values.store,
+    apiToken: values['api-token'] ?? (process.env.MESHWARD_API_TOKEN || undefined),
+    events: {
+      queueLimit: count('--events-queue', values['events-queue']),
+      agentEvents: values['agent-events'] ? parseHostPort('--agent-events', values['agent-events']) : undefined,
+      promoteAfterMs: promoteAfter,
+      responses: values.responses ? loadResponseConfig(values.responses) : undefined,
+      retention: {
+        ...(retentionAge ? { maxAgeMs: retentionAge } : {}),
+        ...(values['retention-bytes'] ? { maxBytes: count('--retention-bytes', values['retention-bytes']) } : {}),
+      },
+    },
   });
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());

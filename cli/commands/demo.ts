@@ -7,13 +7,18 @@ import { createLogger } from '../logger.js';
 import { EXAMPLES, FILTER_WASM } from '../paths.js';
 import { startOrdersApp } from '../demo/orders-app.js';
 import { startMeshwardProxy } from './proxy.js';
+import { demoAttackCommand } from './demo-attack.js';
 
-export const DEMO_USAGE = `Usage: meshward demo [--listen HOST:PORT] [--admin HOST:PORT]
-
-Starts a small orders service behind meshward proxy (protect mode, examples/demo/policy.yaml)
-and prints the events the filter emits. Ctrl-C stops it.
-  --listen HOST:PORT   the proxy (default 127.0.0.1:8080)
-  --admin HOST:PORT    the proxy's admin endpoint (default 127.0.0.1:8081)
+export const DEMO_USAGE = `Usage:
+  meshward demo attack [--data DIR] [--json]
+      a scripted attack on the stack \`meshward up\` runs (probing, an SQL injection, a DELETE
+      from the wrong caller, a data leak); waits for the incident and prints where to see it.
+      --data DIR is that stack's state folder (default ./.meshward)
+  meshward demo [--listen HOST:PORT] [--admin HOST:PORT]
+      just an orders service behind meshward proxy (protect mode, examples/demo/policy.yaml),
+      printing the events the filter emits, without a control plane. Ctrl-C stops it.
+      --listen HOST:PORT   the proxy (default 127.0.0.1:8080)
+      --admin HOST:PORT    the proxy's admin endpoint (default 127.0.0.1:8081)
 `;
 
 interface DemoEvent {
@@ -38,6 +43,7 @@ function describe(line: string): string {
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'attack') return demoAttackCommand(argv.slice(1));
   const { values } = parseArgs({ args: argv, options: { listen: { type: 'string' }, admin: { type: 'string' } }, strict: true });
   const listen = parseHostPort('--listen', values.listen ?? '127.0.0.1:8080');
   const adminAt = parseHostPort('--admin', values.admin ?? '127.0.0.1:8081');

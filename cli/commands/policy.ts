@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { compilePolicyFiles, loadPolicyFiles, securityPolicyCrd } from '../../control-plane/src/index.js';
 import { toYamlDocuments } from './istio.js';
 import { UsageError, parseLabels, parseWorkload } from '../args.js';
+import { POLICY_SERVER_USAGE, policyServerCommand } from './policy-server.js';
 
 export const POLICY_USAGE = `Usage:
   meshward policy validate FILE...
@@ -12,10 +13,11 @@ export const POLICY_USAGE = `Usage:
       print the compiled filter configuration (the plugin configuration Envoy would receive)
   meshward policy crd
       print the SecurityPolicy CustomResourceDefinition (manifests/crds/)
-`;
+${POLICY_SERVER_USAGE}`;
 
 export async function policyCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'apply' || sub === 'get' || sub === 'dry-run') return policyServerCommand(sub, rest);
   if (sub === 'crd') {
     process.stdout.write(toYamlDocuments([securityPolicyCrd()]));
     return 0;
@@ -50,5 +52,5 @@ export async function policyCommand(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(out.config, null, 2) + '\n');
     return 0;
   }
-  throw new UsageError(`unknown policy sub-command "${sub ?? ''}" (validate, compile)`);
+  throw new UsageError(`unknown policy sub-command "${sub ?? ''}" (validate, compile, crd, apply, get, dry-run)`);
 }

@@ -10,6 +10,8 @@ import {
   sidecarNode,
   startAdmin,
   startProxy,
+  startTcpProxy,
+  parseTcpUpstream,
   subscribe,
   type AdminServer,
   type EcdsSubscription,
@@ -51,6 +53,11 @@ the way an inbound Envoy sidecar runs it.
   --peers FILE              YAML list of {ip, principal, namespace, workload}: peer identity by
                             source address for plaintext connections (tests, non-mTLS setups)
   --upstream-protocol P     auto (follow the client) | http1 | http2 (default auto)
+  --tcp                     TCP mode: run the network filter on every connection (protocol
+                            identification, PostgreSQL/MySQL/Redis statement policy, threats)
+                            in front of --upstream tcp://HOST:PORT; TLS and --peers as above
+  --egress                  with --tcp: an outbound listener (egress rules, checked against the
+                            TLS server name, apply instead of ingress rules)
   --admin HOST:PORT         admin endpoint: /ready, /stats, /stats/prometheus, GET|PUT /config
   --no-filter               forward only (a baseline for comparisons)
   --wasm FILE               the filter module (default filter/build/meshward.wasm)
@@ -72,6 +79,10 @@ export interface ProxyCommandOptions {
   upstreamProtocol: 'auto' | 'http1' | 'http2';
   admin?: { host: string; port: number };
   noFilter: boolean;
+  /** TCP mode (`--tcp`): the network filter in front of a tcp:// upstream. */
+  tcp?: boolean;
+  /** With `tcp`: an outbound listener (egress rules). */
+  egress?: boolean;
   wasm: string;
   logger: CliLogger;
   /** Reload the policy files when they change (default true). */
@@ -98,7 +109,7 @@ export interface MeshwardProxy {
   close(): Promise<void>;
 }
 
-function loadPeers(file: string): Map<string, PeerIdentity> {
+export function loadPeers(file: string): Map<string, PeerIdentity> {
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
@@ -158,6 +169,12 @@ function proxyOptions(o: ProxyCommandOptions, configuration: string | undefined)
   };
 }
 
+/** The HTTP or the TCP proxy, as the options say. */
+function launch(o: ProxyCommandOptions, configuration: string | undefined): Promise<RunningProxy> {
+  const options = proxyOptions(o, configuration);
+  return o.tcp ? startTcpProxy({ ...options, outbound: o.egress }) : startProxy(options);
+}
+
 /** --xds: the first configuration from the control plane (or the default) starts the proxy;
  * later ones reconfigure it, and the client ACKs or NACKs by what the filter said. */
 async function startFromXds(o: ProxyCommandOptions, xds: NonNullable<ProxyCommandOptions['xds']>, defaultJson: string): Promise<MeshwardProxy> {
@@ -178,7 +195,7 @@ async function startFromXds(o: ProxyCommandOptions, xds: NonNullable<ProxyComman
     async (json) => {
       if (!proxy) {
         try {
-          proxy = await startProxy(proxyOptions(o, json));
+          proxy = await launch(o, json);
           return { ok: true };
         } catch (err) {
           return { ok: false, reason: (err as Error).message };
@@ -215,7 +232,7 @@ export async function startMeshwardProxy(o: ProxyCommandOptions): Promise<Meshwa
   const compile = () => compilePolicyFiles(o.policies, { ...o.workload, labels: o.labels }, compileOptions(o));
   if (o.xds && !o.noFilter) return startFromXds(o, o.xds, compile().json);
   const compiled = o.noFilter ? undefined : compile();
-  const proxy = await startProxy(proxyOptions(o, compiled?.json));
+  const proxy = await launch(o, compiled?.json);
   log.log('info', 'proxy listening', {
     address: `${proxy.address.address}:${proxy.address.port}`,
     upstream: o.upstream,
@@ -281,17 +298,28 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
       'upstream-protocol': { type: 'string' },
       admin: { type: 'string' },
       'no-filter': { type: 'boolean' },
+      tcp: { type: 'boolean' },
+      egress: { type: 'boolean' },
       wasm: { type: 'string' },
       'log-level': { type: 'string' },
     },
     strict: true,
   });
   if (!values.upstream) throw new UsageError('--upstream URL is required');
-  try {
-    const u = new URL(values.upstream);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new UsageError(`--upstream must be an http:// or https:// URL (got "${values.upstream}")`);
+  if (values.egress && !values.tcp) throw new UsageError('--egress needs --tcp');
+  if (values.tcp) {
+    try {
+      parseTcpUpstream(values.upstream);
+    } catch {
+      throw new UsageError(`--upstream must be tcp://HOST:PORT with --tcp (got "${values.upstream}")`);
+    }
+  } else {
+    try {
+      const u = new URL(values.upstream);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      throw new UsageError(`--upstream must be an http:// or https:// URL (got "${values.upstream}")`);
+    }
   }
   if ((values.policy || values.xds) && !values.workload) throw new UsageError('--workload NS/NAME is required with --policy or --xds');
   const xdsTls = [values['xds-ca'], values['xds-cert'], values['xds-key']];
@@ -326,6 +354,8 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
     upstreamProtocol: oneOf('--upstream-protocol', values['upstream-protocol'], ['auto', 'http1', 'http2'] as const, 'auto'),
     admin: values.admin ? parseHostPort('--admin', values.admin) : undefined,
     noFilter: values['no-filter'] ?? false,
+    tcp: values.tcp ?? false,
+    egress: values.egress ?? false,
     wasm: values.wasm ?? FILTER_WASM,
     logger: createLogger(parseLogLevel(values['log-level'])),
     xds: values.xds

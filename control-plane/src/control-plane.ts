@@ -1,10 +1,48 @@
 // `meshward control-plane`: policy and inventory sources → per-workload compilation → the xDS
 // cache → the xDS server (sidecars over ECDS, agents over ADS), with health and metrics on the
-// HTTP port. Every piece is its own module; this file only connects them.
+// HTTP port; events from sidecars and agents → ingest → the store, and the REST API over them.
+// Every piece is its own module; this file only connects them.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CompileOptions } from './compile/options.js';
+import type { WorkloadEntry } from './xds/inventory.js';
 import { startHttpServer, type ApiServer } from './api/http-server.js';
 import { metricsText, type SourceHealth } from './api/metrics-text.js';
+import { ingestMetricsText } from './api/events-metrics-text.js';
+import { apiAuthorizer } from './api/api-auth.js';
+import { Router } from './api/router.js';
+import { ingestRoute } from './api/ingest-http.js';
+import { eventRoutes } from './api/routes-events.js';
+import { EventIngest } from './events/ingest.js';
+import { IngestAuth } from './events/ingest-auth.js';
+import { openStore } from './store/open-store.js';
+import { compile } from './compile/compile.js';
+import { Learner } from './learn/learner.js';
+import { Promoter } from './learn/promotion.js';
+import { WorkloadStates } from './learn/workload-states.js';
+import { dryRun, type DryRunDeps } from './learn/dry-run.js';
+import { policyRoutes } from './api/routes-policy.js';
+import { incidentRoutes } from './api/routes-incidents.js';
+import { quarantineRoutes } from './api/routes-quarantine.js';
+import { openApiDocument } from './api/openapi.js';
+import { staticUi } from './api/static-ui.js';
+import { Correlator } from './correlate/correlator.js';
+import { AnomalyDetectors } from './correlate/anomaly.js';
+import { ScanDetector } from './correlate/anomaly-scan.js';
+import { BruteForceDetector } from './correlate/anomaly-bruteforce.js';
+import { FloodDetector } from './correlate/anomaly-flood.js';
+import { DnsTunnelDetector } from './correlate/anomaly-dns.js';
+import { BeaconDetector } from './correlate/anomaly-beacon.js';
+import type { Incident } from './correlate/incident.js';
+import { AgentEventsServer, type CaptureResult } from './events/ingest-grpc.js';
+import { Responder } from './respond/responder.js';
+import { quarantineView } from './respond/quarantine.js';
+import type { ResponseConfig } from './respond/rules.js';
+import type { SourceState } from './sources/local-sources.js';
+import { KubernetesPolicyWriter, LocalPolicyWriter, type PolicyWriter } from './api/policy-writer.js';
+import type { SecurityPolicy } from './policy/types.js';
+import { stringify } from 'yaml';
+import { DEFAULT_RETENTION, type EventStore, type RetentionOptions } from './store/store.js';
 import { startKubernetesSources } from './sources/kubernetes.js';
 import { startLocalSources, type SourceHandlers, type Sources } from './sources/local-sources.js';
 import {
@@ -15,6 +53,9 @@ import {
   type WasmFilterOptions,
   type XdsServerTls,
 } from './xds/index.js';
+
+/** Version of the REST API document. */
+const API_VERSION = '1.0.0';
 
 export interface ControlPlaneLogger {
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
@@ -33,6 +74,39 @@ export interface ControlPlaneOptions {
   serveWasmFile?: string;
   compileOptions?: CompileOptions;
   logger: ControlPlaneLogger;
+  /** Where the control plane keeps its state (the SQLite store, the ingest key). Without it and
+   * without `store`, events are kept in memory only. */
+  dataDir?: string;
+  /** `sqlite:PATH` or `postgres://...`; default `sqlite:<dataDir>/meshward.db`, else in memory. */
+  store?: string;
+  /** Token of the REST API (`--api-token`, MESHWARD_API_TOKEN); without it the API is open. */
+  apiToken?: string;
+  /** The dashboard's built files (Vite's output folder), served on the HTTP port. */
+  ui?: string;
+  events?: EventsOptions;
+}
+
+export interface EventsOptions {
+  /** Events waiting for the store, at most (default 50,000). */
+  queueLimit?: number;
+  retention?: Partial<RetentionOptions>;
+  /** How often retention runs (default 60 s). */
+  retentionIntervalMs?: number;
+  /** discover → monitor after this long without new behaviour (default: never automatically). */
+  promoteAfterMs?: number;
+  /** How often promotion rules are checked (default 60 s). */
+  promotionIntervalMs?: number;
+  /** meshward.wasm for dry-run replays (default: the local module the sidecars load). */
+  filterWasm?: string;
+  /** The host agents' gRPC event stream (meshward.v1.AgentEvents); off without it. */
+  agentEvents?: { host: string; port: number };
+  /** Incident window (default 30 min). */
+  incidentWindowMs?: number;
+  /** Called when an incident opens or changes (respond/ hooks in here too). */
+  onIncident?(incident: Incident, change: 'opened' | 'escalated' | 'updated'): void;
+  onCaptureResult?(result: CaptureResult): void;
+  /** Response sinks and rules (`--responses FILE`). */
+  responses?: ResponseConfig;
 }
 
 export interface RunningControlPlane {
@@ -42,6 +116,18 @@ export interface RunningControlPlane {
   readonly http: ApiServer;
   readonly distributor: PolicyDistributor;
   readonly sources: Sources;
+  readonly store: EventStore;
+  readonly ingest: EventIngest;
+  readonly ingestAuth: IngestAuth;
+  readonly learner: Learner;
+  readonly states: WorkloadStates;
+  readonly promoter: Promoter;
+  readonly correlator: Correlator;
+  /** The agents' event stream server, when `events.agentEvents` was given. */
+  readonly agentEvents: AgentEventsServer | undefined;
+  readonly responder: Responder;
+  /** Runs retention now (it also runs on a timer). */
+  retention(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,13 +135,61 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const log = o.logger;
   // Read once: the module is what the ECDS resources' SHA-256 was computed from.
   const wasmBytes = o.serveWasmFile ? readFileSync(o.serveWasmFile) : undefined;
+  const storeSpec = o.store ?? (o.dataDir ? `sqlite:${join(o.dataDir, 'meshward.db')}` : 'sqlite::memory:');
+  const store = await openStore(storeSpec);
+  if (!o.dataDir && !o.store) log.log('warn', 'no --data folder or --store: events are kept in memory and lost when the control plane stops');
+  const ingestAuth = new IngestAuth(IngestAuth.secretFrom(o.dataDir), o.apiToken, true);
+  if (o.apiToken === undefined) log.log('warn', 'no API token (--api-token, MESHWARD_API_TOKEN): the REST API and event ingest accept anyone who can reach the HTTP port');
+  const ingest = new EventIngest({
+    store,
+    queueLimit: o.events?.queueLimit,
+    log: (level, message, fields) => log.log(level, message, fields),
+  });
+  const retentionOptions: RetentionOptions = { ...DEFAULT_RETENTION, ...o.events?.retention };
+  const retention = async () => {
+    const r = await store.applyRetention(retentionOptions);
+    if (r.deletedByAge + r.deletedBySize + r.incidentsDeleted > 0) log.log('info', 'retention', { ...r });
+  };
+  const retentionTimer = setInterval(() => retention().catch((err: Error) => log.log('error', `retention failed: ${err.message}`)), o.events?.retentionIntervalMs ?? 60_000);
+  retentionTimer.unref();
+  const learner = await Learner.start({ store, log: (level, message) => log.log(level, message) });
+  const states = await WorkloadStates.load(store);
+  const incidentListeners: Array<NonNullable<EventsOptions['onIncident']>> = o.events?.onIncident ? [o.events.onIncident] : [];
+  const correlator = await Correlator.start({
+    store,
+    windowMs: o.events?.incidentWindowMs,
+    classify: {
+      knownEgress: (ns, w, dest) => learner.baseline(ns, w)?.egress[dest] !== undefined,
+    },
+    onIncident: (incident, change) => {
+      if (change !== 'updated') log.log('info', `incident ${change}`, { id: incident.id, severity: incident.severity, title: incident.title });
+      for (const l of incidentListeners) l(incident, change);
+    },
+  });
+  // Set once the agent stream server runs (below); capture requests need it.
+  let agentEvents: AgentEventsServer | undefined;
+  let inventoryNow: () => SourceState['inventory'] = () => [];
+  const responder = new Responder(o.events?.responses ?? { webhooks: [], syslog: [], rules: [] }, {
+    states,
+    capture: (req) => agentEvents?.requestCapture(req) ?? false,
+    podsOf: (ns, name) => inventoryNow().find((w) => w.namespace === ns && w.name === name)?.pods?.map((p) => p.name) ?? [],
+    log: (level, message, fields) => log.log(level, message, fields),
+  });
+  incidentListeners.push((incident, change) => void responder.onIncident(incident, change));
+  const anomalies = new AnomalyDetectors([new ScanDetector(), new BruteForceDetector(), new FloodDetector(), new DnsTunnelDetector(), new BeaconDetector()]);
+  ingest.addProcessor(anomalies);
+  // Correlation runs before learning: an event's egress is judged against the baseline as it was.
+  ingest.addProcessor(correlator);
+  ingest.addProcessor(learner);
+  ingest.addProcessor(responder);
+  const quarantined = () => new Set(states.all().filter((x) => x.quarantined).map((x) => `${x.namespace}/${x.workload}`));
   const cache = new SnapshotCache();
   const health: SourceHealth = { updates: 0, errors: 0, lastError: undefined };
   let published = false;
   const distributor = new PolicyDistributor({
     cache,
     wasm: o.wasm,
-    compileOptions: o.compileOptions,
+    compileOptions: (w: WorkloadEntry) => compileOptionsFor(o.compileOptions, w, ingestAuth, states),
     onPublish: (r) => {
       published = true;
       log.log('info', 'policy published', { workloads: r.workloads, changed: r.changed.length, removed: r.removed.length, ms: Math.round(r.durationMs) });
@@ -65,7 +199,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const handlers: SourceHandlers = {
     update: (state) => {
       health.updates++;
-      distributor.update(state);
+      distributor.update(quarantineView(state, quarantined()));
     },
     error: (err) => {
       health.errors++;
@@ -79,6 +213,47 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   // The first state is published at once, not after the debounce: readiness means policy is there.
   distributor.publish();
   published = true;
+  // A mode set by promotion or command, or a quarantine, recompiles.
+  states.onChange(() => distributor.update(quarantineView(sources.current(), quarantined())));
+  const currentPolicies = (): readonly SecurityPolicy[] => sources.current().policies;
+  const inventory = () => sources.current().inventory;
+  inventoryNow = inventory;
+  const wasmFile = o.events?.filterWasm ?? o.serveWasmFile ?? ('local' in o.wasm.code ? o.wasm.code.local.filename : undefined);
+  let wasmForReplay: Uint8Array | undefined;
+  const dryRunDeps: DryRunDeps = {
+    store,
+    policies: currentPolicies,
+    inventory,
+    wasm: () => {
+      if (!wasmFile) throw new Error('dry-run needs the filter module: give the control plane a local --wasm-file');
+      return (wasmForReplay ??= readFileSync(wasmFile));
+    },
+  };
+  const writer: PolicyWriter | undefined = o.kubernetes ? new KubernetesPolicyWriter() : LocalPolicyWriter.forPaths(o.policies ?? []);
+  const selectingYaml = (namespace: string, name: string): string | undefined => {
+    const w = inventory().find((x) => x.namespace === namespace && x.name === name);
+    if (!w) return undefined;
+    const mine = currentPolicies().filter((p) => compile([p], { namespace, name, labels: w.labels ?? {} }, { events: { cluster: '' } }).config.policies.length > 0);
+    return mine.length ? mine.map((p) => stringify(p)).join('---\n') : undefined;
+  };
+  const promoter = new Promoter({
+    states,
+    learner,
+    policies: currentPolicies,
+    inventory,
+    apply: async (yaml) => {
+      if (!writer) throw new Error('promotion needs a policies folder to write to');
+      return writer.apply(yaml);
+    },
+    dryRun: (yaml, sinceMs) => dryRun({ yaml, sinceMs }, dryRunDeps),
+    policiesYaml: selectingYaml,
+  }, o.events?.promoteAfterMs);
+  const promotionTimer = setInterval(() => {
+    void learner.save().then(() => promoter.tick()).then((done) => {
+      if (done.length) log.log('info', 'promoted to monitor', { workloads: done });
+    }).catch((err: Error) => log.log('error', `promotion failed: ${err.message}`));
+  }, o.events?.promotionIntervalMs ?? 60_000);
+  promotionTimer.unref();
 
   const xds = await XdsServer.start({
     watcher: cache,
@@ -90,24 +265,79 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       ? identityAuthorizer(() => ({ workloads: distributor.identityMap(), trustDomain: o.xds.trustDomain }))
       : undefined,
   });
+  const status = async () => ({
+    xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks(), ingest: ingest.stats(), store: await store.stats(),
+    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
+  });
+  const router = new Router();
+  router.add({ method: 'GET', path: '/v1/status', auth: 'api', handle: async () => ({ body: await status() }) });
+  router.add(ingestRoute(ingest, ingestAuth));
+  for (const r of eventRoutes(store)) router.add(r);
+  for (const r of incidentRoutes(store, correlator)) router.add(r);
+  for (const r of quarantineRoutes(states, inventory)) router.add(r);
+  router.add({ method: 'GET', path: '/v1/openapi.json', auth: 'none', handle: () => ({ body: openApiDocument(router.list(), API_VERSION) }) });
+  for (const r of policyRoutes({ policies: currentPolicies, inventory, writer, learner, states, promoter, dryRunDeps })) router.add(r);
   const http = await startHttpServer(o.http.host, o.http.port, {
     ready: () => (published ? { ready: true } : { ready: false, reason: 'no policy published yet' }),
-    metrics: () => metricsText(xds.metrics(), distributor.stats(), health),
-    status: () => ({ xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks() }),
+    metrics: () => metricsText(xds.metrics(), distributor.stats(), health) + ingestMetricsText(ingest.stats()),
+    status,
     wasm: () => wasmBytes,
+    ui: o.ui ? staticUi(o.ui) : undefined,
+    api: { router, authorize: apiAuthorizer(o.apiToken), log: (level, message, fields) => log.log(level, message, fields) },
   });
-  log.log('info', 'control plane listening', { xds: xds.address, http: `${http.address.address}:${http.address.port}` });
+  agentEvents = o.events?.agentEvents
+    ? await AgentEventsServer.start({
+        ingest,
+        auth: ingestAuth,
+        host: o.events.agentEvents.host,
+        port: o.events.agentEvents.port,
+        workloadsOnNode: (node) => new Set(inventory().filter((w) => w.pods?.some((p) => p.node === node)).map((w) => `${w.namespace}/${w.name}`)),
+        nodesOf: (ns, name) => [...new Set(inventory().find((w) => w.namespace === ns && w.name === name)?.pods?.flatMap((p) => (p.node ? [p.node] : [])) ?? [])],
+        onCaptureResult: (r) => {
+          log.log(r.ok ? 'info' : 'warn', 'capture result', { ...r });
+          o.events?.onCaptureResult?.(r);
+        },
+      })
+    : undefined;
+  log.log('info', 'control plane listening', { xds: xds.address, http: `${http.address.address}:${http.address.port}`, ...(agentEvents ? { agentEvents: agentEvents.address } : {}) });
   return {
     cache,
     xds,
     http,
     distributor,
     sources,
+    store,
+    ingest,
+    ingestAuth,
+    learner,
+    states,
+    promoter,
+    correlator,
+    agentEvents,
+    responder,
+    retention,
     async close() {
+      clearInterval(retentionTimer);
+      clearInterval(promotionTimer);
       sources.close();
       distributor.close();
+      await agentEvents?.close();
+      await ingest.close();
+      await learner.close();
+      responder.close();
       await http.close();
       await xds.close();
+      await store.close();
     },
   };
+}
+
+/** The options a workload compiles with: the command's, its mode when promotion or a command set
+ * one, and its own events token when events go to a cluster and no token was set by hand. */
+function compileOptionsFor(base: CompileOptions | undefined, w: WorkloadEntry, auth: IngestAuth, states: WorkloadStates): CompileOptions {
+  const mode = states.get(w.namespace, w.name).mode ?? base?.mode;
+  const events = base?.events;
+  const withMode = mode ? { ...base, mode } : { ...base };
+  if (!events?.cluster || events.token) return withMode;
+  return { ...withMode, events: { ...events, token: auth.workloadToken(w.namespace, w.name) } };
 }

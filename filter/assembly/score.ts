@@ -24,6 +24,7 @@ export const enum AttackClass {
   Deserialization,
   Scanner,
   Protocol,
+  PrototypePollution,
   COUNT,
 }
 
@@ -36,14 +37,14 @@ export const LOW: i32 = 2;
 export const CLASS_NAMES: StaticArray<string> = [
   "sqli", "xss", "path-traversal", "rfi", "command-injection", "ssrf", "jndi", "shellshock",
   "xxe", "ssti", "nosqli", "ldap-injection", "crlf", "mail-injection", "ssi", "deserialization",
-  "scanner", "protocol",
+  "scanner", "protocol", "prototype-pollution",
 ];
 
 /** ATT&CK technique per class. */
 export const CLASS_TECHNIQUES: StaticArray<string> = [
   "T1190", "T1189", "T1083", "T1105", "T1059", "T1090", "T1190", "T1059.004",
   "T1190", "T1190", "T1190", "T1190", "T1190", "T1566", "T1059", "T1190",
-  "T1595.002", "T1190",
+  "T1595.002", "T1190", "T1190",
 ];
 
 /** ATT&CK tactic per class. */
@@ -51,7 +52,7 @@ export const CLASS_TACTICS: StaticArray<string> = [
   "initial-access", "initial-access", "discovery", "command-and-control", "execution",
   "command-and-control", "initial-access", "execution", "initial-access", "initial-access",
   "initial-access", "initial-access", "initial-access", "initial-access", "execution",
-  "initial-access", "reconnaissance", "initial-access",
+  "initial-access", "reconnaissance", "initial-access", "initial-access",
 ];
 
 export function className(c: i32): string {

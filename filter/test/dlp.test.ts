@@ -178,3 +178,25 @@ describe('dlp: custom sensors', () => {
     }
   });
 });
+
+describe('dlp: requests leaving the workload', () => {
+  it('dlp.requests scans request bodies and blocks a leak in protect mode', async () => {
+    const f = await withDlp({ requests: true });
+    try {
+      const data: string[] = [];
+      let status: string | undefined;
+      const s = f.plugin.createHttpStream(streamInfo(FRONTEND), {
+        requestHeaders() {}, requestData: (d) => data.push(Buffer.from(d).toString()), requestTrailers() {},
+        responseHeaders: (h) => { status = h.find(([n]) => n === ':status')?.[1]; }, responseData() {}, responseTrailers() {}, reset() {},
+      });
+      s.decodeHeaders([[':method', 'POST'], [':path', '/export'], [':authority', 'partner.example'], [':scheme', 'https'], ['content-type', 'text/csv']], false);
+      s.decodeData(Buffer.from('name,card\nann,4111111111111111\n'), true);
+      s.complete();
+      assert.equal(status, '403');
+      assert.equal(data.length, 0);
+      assert.equal((leaks(f)[0].evidence as Json).location, 'request.body');
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 // The host agent's public surface, for the CLI and other rooms.
 export { startProxy } from './proxy/proxy-server.js';
+export { startTcpProxy, parseTcpUpstream } from './proxy/tcp-proxy-server.js';
+export type { TcpProxyOptions } from './proxy/tcp-proxy-server.js';
 export type { ProxyOptions, RunningProxy, FilterOptions, ProxyStatsSnapshot } from './proxy/proxy-server.js';
 export type { PeerIdentity } from './proxy/exchange-factory.js';
 export type { TlsOptions } from './proxy/listener.js';

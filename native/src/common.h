@@ -53,15 +53,19 @@ class Pump {
  public:
   using Convert = std::function<Napi::Value(Napi::Env, const Ev&)>;
 
-  void Start(Napi::Env env, Napi::Function callback, const char* name, size_t limit, Convert convert) {
+  // `owner` (the wrapping JS object) is kept from garbage collection until the last queued
+  // call has run: a call queued just before close() must not find the object freed.
+  template <typename Owner>
+  void Start(Napi::Env env, Napi::Function callback, const char* name, size_t limit, Convert convert, Owner* owner) {
     limit_ = limit;
     convert_ = std::move(convert);
-    tsfn_ = Napi::ThreadSafeFunction::New(env, callback, name, 0, 1);
+    owner->Napi::template ObjectWrap<Owner>::Ref();
+    tsfn_ = Napi::ThreadSafeFunction::New(env, callback, name, 0, 1, [owner](Napi::Env) { owner->Napi::template ObjectWrap<Owner>::Unref(); });
   }
 
-  // Producer thread.
-  void Push(Ev&& ev) {
-    bool schedule = false;
+  // Producer thread. With `now` false the event waits for Schedule(), so a producer that
+  // drains its source first hands one batch up per drain instead of one call per event.
+  void Push(Ev&& ev, bool now = true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (queue_.size() >= limit_) {
@@ -69,7 +73,15 @@ class Pump {
         return;
       }
       queue_.push_back(std::move(ev));
-      if (!scheduled_) {
+    }
+    if (now) Schedule();
+  }
+
+  void Schedule() {
+    bool schedule = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!scheduled_ && !queue_.empty()) {
         scheduled_ = true;
         schedule = true;
       }
@@ -94,6 +106,11 @@ class Pump {
   }
   void Ref(Napi::Env env) {
     if (tsfn_) tsfn_.Ref(env);
+  }
+
+  size_t queued() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return queue_.size();
   }
 
   uint64_t dropped() {

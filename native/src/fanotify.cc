@@ -29,7 +29,7 @@ struct FanEv {
   int32_t fd = -1;
   uint32_t id = 0;  // permission events only: what respond() names (never a reused fd number)
   bool overflow = false;
-  std::string path, syscall, cgroup;
+  std::string path, syscall, cgroup, exe;
 };
 
 class Fanotify : public Napi::ObjectWrap<Fanotify> {
@@ -54,7 +54,7 @@ class Fanotify : public Napi::ObjectWrap<Fanotify> {
     if (fd_ < 0) ThrowErrno(env, "fanotify_init", errno, "CAP_SYS_ADMIN");
     stopFd_ = eventfd(0, EFD_CLOEXEC);
     self_ = getpid();
-    pump_.Start(env, info[1].As<Napi::Function>(), "meshward.fanotify", queueLimit, Convert);
+    pump_.Start(env, info[1].As<Napi::Function>(), "meshward.fanotify", queueLimit, Convert, this);
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -75,6 +75,9 @@ class Fanotify : public Napi::ObjectWrap<Fanotify> {
     if (kind == "mount") flags |= FAN_MARK_MOUNT;
     else if (kind == "filesystem") flags |= FAN_MARK_FILESYSTEM;
     if (o.Has("onlyDir") && o.Get("onlyDir").ToBoolean()) flags |= FAN_MARK_ONLYDIR;
+    // An ignore mark: no event of `mask` for this inode (loaders every exec opens), surviving
+    // writes to it.
+    if (o.Has("ignore") && o.Get("ignore").ToBoolean()) flags |= FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY;
     if (fanotify_mark(fd_, flags, mask, AT_FDCWD, path.c_str()) < 0) {
       ThrowErrno(env, "fanotify_mark(" + kind + ", " + path + ")", errno, "CAP_SYS_ADMIN");
     }
@@ -127,6 +130,9 @@ class Fanotify : public Napi::ObjectWrap<Fanotify> {
           m = FAN_EVENT_NEXT(m, n);
         }
       }
+      // Notifications wait for the end of the drain (one call up per drain); permission events
+      // were handed up at once, since a process waits on each.
+      pump_.Schedule();
     }
   }
 
@@ -139,7 +145,7 @@ class Fanotify : public Napi::ObjectWrap<Fanotify> {
     if (m->mask & FAN_Q_OVERFLOW) {
       overflows_++;
       ev.overflow = true;
-      pump_.Push(std::move(ev));
+      pump_.Push(std::move(ev), false);
       return;
     }
     bool perm = (m->mask & kPermMask) != 0;
@@ -154,6 +160,12 @@ class Fanotify : public Napi::ObjectWrap<Fanotify> {
       char p[64];
       snprintf(p, sizeof(p), "/proc/self/fd/%d", m->fd);
       ReadLink(p, ev.path);
+    }
+    {
+      // Who acted, read now: a short process may be gone before its exec event is handled.
+      char p[64];
+      snprintf(p, sizeof(p), "/proc/%d/exe", m->pid);
+      ReadLink(p, ev.exe);
     }
     if (perm) {
       char p[64];
@@ -174,7 +186,7 @@ class Fanotify : public Napi::ObjectWrap<Fanotify> {
     }
     uint32_t id = ev.id;
     size_t before = pump_.dropped();
-    pump_.Push(std::move(ev));
+    pump_.Push(std::move(ev), perm);
     // A permission event the JS side will never see must still be answered: allow (fail open).
     if (perm && pump_.dropped() != before) Answer(id, true, true);
   }
@@ -200,6 +212,7 @@ class Fanotify : public Napi::ObjectWrap<Fanotify> {
     if (!ev.path.empty()) o.Set("path", Napi::String::New(env, ev.path));
     if (!ev.syscall.empty()) o.Set("syscall", Napi::String::New(env, ev.syscall));
     if (!ev.cgroup.empty()) o.Set("cgroup", Napi::String::New(env, ev.cgroup));
+    if (!ev.exe.empty()) o.Set("exe", Napi::String::New(env, ev.exe));
     return o;
   }
 

@@ -8,8 +8,11 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <thread>
 
 #include "common.h"
@@ -28,7 +31,8 @@ struct ProcEv {
   uint64_t ts = 0;
   bool enriched = false;
   bool argsTruncated = false;
-  std::string exe, args, cgroup, status, fd0, fd1;
+  int32_t uid = -1;
+  std::string exe, args, cgroup, root;
 };
 
 class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
@@ -46,6 +50,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     Napi::Object o = info[0].As<Napi::Object>();
     if (o.Has("enrich")) enrich_ = o.Get("enrich").ToBoolean();
     if (o.Has("maxArgBytes")) maxArgBytes_ = o.Get("maxArgBytes").ToNumber().Uint32Value();
+    if (o.Has("coalesceMs")) coalesceMs_ = o.Get("coalesceMs").ToNumber().Int32Value();
     size_t queueLimit = o.Has("queueLimit") ? o.Get("queueLimit").ToNumber().Uint32Value() : 262144;
     int rcvbuf = o.Has("rcvbuf") ? o.Get("rcvbuf").ToNumber().Int32Value() : 16 << 20;
 
@@ -71,7 +76,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
       ThrowErrno(env, "proc connector: PROC_CN_MCAST_LISTEN", e, "CAP_NET_ADMIN");
     }
     stopFd_ = eventfd(0, EFD_CLOEXEC);
-    pump_.Start(env, info[1].As<Napi::Function>(), "meshward.proc", queueLimit, Convert);
+    pump_.Start(env, info[1].As<Napi::Function>(), "meshward.proc", queueLimit, Convert, this);
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -79,31 +84,44 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
 
  private:
   bool Subscribe(proc_cn_mcast_op op) {
-    struct {
-      nlmsghdr nl;
-      cn_msg cn;
-      proc_cn_mcast_op op;
-    } __attribute__((packed)) msg{};
-    msg.nl.nlmsg_len = sizeof(msg);
-    msg.nl.nlmsg_type = NLMSG_DONE;
-    msg.nl.nlmsg_pid = 0;
-    msg.cn.id.idx = CN_IDX_PROC;
-    msg.cn.id.val = CN_VAL_PROC;
-    msg.cn.len = sizeof(proc_cn_mcast_op);
-    msg.op = op;
-    return send(fd_, &msg, sizeof(msg), 0) == static_cast<ssize_t>(sizeof(msg));
+    // nlmsghdr, cn_msg (whose flexible data member holds the operation), laid out by hand.
+    alignas(nlmsghdr) char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof(proc_cn_mcast_op))] = {};
+    auto* nl = reinterpret_cast<nlmsghdr*>(buf);
+    nl->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_cn_mcast_op));
+    nl->nlmsg_type = NLMSG_DONE;
+    nl->nlmsg_pid = 0;
+    auto* cn = static_cast<cn_msg*>(NLMSG_DATA(nl));
+    cn->id.idx = CN_IDX_PROC;
+    cn->id.val = CN_VAL_PROC;
+    cn->len = sizeof(proc_cn_mcast_op);
+    memcpy(cn->data, &op, sizeof(op));
+    return send(fd_, buf, nl->nlmsg_len, 0) == static_cast<ssize_t>(nl->nlmsg_len);
   }
 
   void Run() {
     alignas(nlmsghdr) char buf[65536];
     pollfd fds[2] = {{fd_, POLLIN, 0}, {stopFd_, POLLIN, 0}};
+    bool pending = false;
+    std::chrono::steady_clock::time_point since;
     while (!stopping_.load()) {
-      int r = poll(fds, 2, -1);
+      // With events waiting, a short wait gathers more into the same batch (at most
+      // coalesceMs of latency; the exec already happened, nothing waits on us).
+      int timeout = -1;
+      if (pending) {
+        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+        timeout = waited >= coalesceMs_ ? 0 : static_cast<int>(coalesceMs_ - waited);
+      }
+      int r = timeout == 0 ? 0 : poll(fds, 2, timeout);
       if (r < 0) {
         if (errno == EINTR) continue;
         break;
       }
-      if (fds[1].revents) break;
+      if (r > 0 && fds[1].revents) break;
+      if (r == 0) {
+        pump_.Schedule();
+        pending = false;
+        continue;
+      }
       // Drain everything available before going back to poll.
       for (;;) {
         ssize_t n = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
@@ -114,7 +132,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
             overruns_++;
             ProcEv ev;
             ev.type = kOverrun;
-            pump_.Push(std::move(ev));
+            pump_.Push(std::move(ev), false);
             continue;
           }
           break;  // EAGAIN
@@ -127,7 +145,16 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
           Handle(reinterpret_cast<proc_event*>(cn->data));
         }
       }
+      if (!pending && pump_.queued() > 0) {
+        pending = true;
+        since = std::chrono::steady_clock::now();
+      }
+      if (pending && (coalesceMs_ == 0 || pump_.queued() >= 512)) {
+        pump_.Schedule();
+        pending = false;
+      }
     }
+    pump_.Schedule();
   }
 
   void Handle(const proc_event* pe) {
@@ -168,26 +195,58 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
       default:
         return;
     }
-    pump_.Push(std::move(ev));
+    pump_.Push(std::move(ev), false);
   }
 
+  // Everything is read relative to one open /proc/<pid> (one path walk instead of five).
   void Enrich(ProcEv& ev) {
     char path[64];
-    int pid = ev.tgid;
-    snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-    bool ok = ReadLink(path, ev.exe);
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-    ReadSmallFile(path, ev.args, maxArgBytes_, &ev.argsTruncated);
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    ReadSmallFile(path, ev.status, 2048);
-    snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-    ReadSmallFile(path, ev.cgroup, 4096);
-    snprintf(path, sizeof(path), "/proc/%d/fd/0", pid);
-    ReadLink(path, ev.fd0);
-    snprintf(path, sizeof(path), "/proc/%d/fd/1", pid);
-    ReadLink(path, ev.fd1);
-    ev.enriched = ok;
-    if (!ok) enrichMissed_++;
+    snprintf(path, sizeof(path), "/proc/%d", ev.tgid);
+    int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+      enrichMissed_++;
+      return;
+    }
+    struct stat st;
+    if (fstat(dir, &st) == 0) ev.uid = static_cast<int32_t>(st.st_uid);
+    char buf[4096];
+    ssize_t n = readlinkat(dir, "exe", buf, sizeof(buf) - 1);
+    ssize_t n2;
+    if (n > 0) ev.exe.assign(buf, static_cast<size_t>(n));
+    ReadAt(dir, "cmdline", ev.args, maxArgBytes_, &ev.argsTruncated);
+    n2 = readlinkat(dir, "root", buf, sizeof(buf) - 1);
+    if (n2 > 0) ev.root.assign(buf, static_cast<size_t>(n2));
+    std::string stat;
+    // stat for the parent (status formats memory figures: several times dearer).
+    if (ReadAt(dir, "stat", stat, 512, nullptr)) {
+      size_t close = stat.rfind(')');
+      if (close != std::string::npos && close + 4 < stat.size()) ev.ppid = atoi(stat.c_str() + close + 4);
+    }
+    ReadAt(dir, "cgroup", ev.cgroup, 4096, nullptr);
+    close(dir);
+    ev.enriched = n > 0;
+    if (n <= 0) enrichMissed_++;
+  }
+
+  static bool ReadAt(int dir, const char* name, std::string& out, size_t limit, bool* truncated) {
+    out.clear();
+    int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    out.resize(limit);
+    size_t got = 0;
+    while (got < limit) {
+      ssize_t r = read(fd, &out[got], limit - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    if (truncated) {
+      char one;
+      *truncated = got >= limit && read(fd, &one, 1) == 1;
+    }
+    out.resize(got);
+    close(fd);
+    return true;
   }
 
   static Napi::Value Convert(Napi::Env env, const ProcEv& ev) {
@@ -211,10 +270,10 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
         if (!ev.exe.empty()) o.Set("exe", Napi::String::New(env, ev.exe));
         if (!ev.args.empty()) o.Set("args", Napi::Buffer<char>::Copy(env, ev.args.data(), ev.args.size()));
         if (ev.argsTruncated) o.Set("argsTruncated", Napi::Boolean::New(env, true));
-        if (!ev.status.empty()) o.Set("status", Napi::String::New(env, ev.status));
+        if (ev.ppid > 0) o.Set("ppid", Napi::Number::New(env, ev.ppid));
+        if (ev.uid >= 0) o.Set("euid", Napi::Number::New(env, ev.uid));
         if (!ev.cgroup.empty()) o.Set("cgroup", Napi::String::New(env, ev.cgroup));
-        if (!ev.fd0.empty()) o.Set("fd0", Napi::String::New(env, ev.fd0));
-        if (!ev.fd1.empty()) o.Set("fd1", Napi::String::New(env, ev.fd1));
+        if (!ev.root.empty()) o.Set("root", Napi::String::New(env, ev.root));
         break;
       default:
         break;
@@ -267,6 +326,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
   int stopFd_ = -1;
   bool enrich_ = true;
   uint32_t maxArgBytes_ = 4096;
+  int coalesceMs_ = 1;
   bool stopped_ = false;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> received_{0}, overruns_{0}, enrichMissed_{0};

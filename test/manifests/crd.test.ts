@@ -87,7 +87,7 @@ describe('SecurityPolicy CRD', () => {
   const validate = new Ajv({ allErrors: true, strict: false }).compile(strict(crdSchema()));
 
   it('the committed file is what `meshward policy crd` prints', () => {
-    assert.equal(readFileSync(CRD_FILE, 'utf8'), toYamlDocuments([securityPolicyCrd()]));
+    assert.equal(readFileSync(CRD_FILE, 'utf8'), toYamlDocuments([securityPolicyCrd()]), 'stale CRD: run npm run manifests');
   });
 
   it('is a structural schema', () => {

@@ -12,6 +12,7 @@ import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authoriz
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { CONTROL_PLANE_USAGE } from '../../cli/commands/control-plane.js';
+import { AGENT_USAGE } from '../../cli/commands/agent.js';
 import { renderTemplate, type RenderContext } from '../support/helm-subset.js';
 
 const CHART = fileURLToPath(new URL('../../../manifests/helm/meshward/', import.meta.url));
@@ -96,11 +97,19 @@ describe('Helm chart', () => {
     const pod = (ds.spec as { template: { spec: { hostPID: boolean; containers: Array<{ securityContext: { privileged: boolean } }> } } }).template.spec;
     assert.equal(pod.hostPID, true);
     assert.equal(pod.containers[0].securityContext.privileged, true);
+    // The agent's arguments are flags `meshward agent` knows.
+    for (const events of ['', 'meshward-control-plane.meshward.svc:15020']) {
+      const spec = (renderChart({ agent: { enabled: true, events } }).find((o) => o.kind === 'DaemonSet')!.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec;
+      const args = spec.containers[0].args;
+      assert.equal(args[0], 'agent');
+      for (const a of args.slice(1)) assert.ok(AGENT_USAGE.includes(a.split('=')[0]), `${a} is not a flag of meshward agent`);
+      assert.equal(args.some((a) => a.startsWith('--events=')), events !== '');
+    }
   });
 
   it('ships the generated CRD, valid for apiextensions.k8s.io/v1', () => {
     const shipped = readFileSync(CHART + 'crds/securitypolicies.meshward.io.yaml', 'utf8');
-    assert.equal(shipped, readFileSync(CRD_FILE, 'utf8'));
+    assert.equal(shipped, readFileSync(CRD_FILE, 'utf8'), 'the chart ships a stale CRD: run npm run manifests');
     new CustomResourceDefinition(parse(shipped) as never).validate();
   });
 

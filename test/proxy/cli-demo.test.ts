@@ -1,4 +1,4 @@
-// `npm start` runs `meshward demo`: it must come up, guard the orders service as it says, print
+// `meshward demo` (the single-proxy demo; `npm start` runs `meshward up` now): it must come up, guard the orders service as it says, print
 // the events it blocks, and stop cleanly on Ctrl-C.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from './api-error.js';
 import { context, type Auth, type Router } from './router.js';
+import type { StaticUi } from './static-ui.js';
 
 export interface HttpRoutes {
   /** Ready once policies were loaded and published. */
@@ -13,6 +14,8 @@ export interface HttpRoutes {
   status(): unknown;
   /** The filter module sidecars fetch (ECDS remote code), if this control plane serves it. */
   wasm?(): Uint8Array | undefined;
+  /** The dashboard's built files, served for GET paths outside /v1 (static-ui.ts). */
+  ui?: StaticUi;
   /** The REST API; without it only /v1/status is served, unauthenticated. */
   api?: {
     router: Router;
@@ -51,6 +54,14 @@ export async function startHttpServer(host: string, port: number, routes: HttpRo
       if (!bytes) return sendError(new ApiError(404, 'NOT_FOUND', 'this control plane does not serve the filter module'));
       res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.byteLength }).end(bytes);
       return;
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && routes.ui) {
+      const file = routes.ui.get(path);
+      if (file) {
+        res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.byteLength, 'cache-control': file.cache });
+        res.end(req.method === 'HEAD' ? undefined : file.body);
+        return;
+      }
     }
     const api = routes.api;
     if (!api) {

@@ -4,6 +4,7 @@
 import { policyKey } from '../policy/key.js';
 import type { GrpcMatchSpec, HttpMatchSpec, PeerSpec, SecurityPolicy } from '../policy/types.js';
 import type { GrpcMatch, HttpMatch, IngressRule, PeerMatch } from './filter-config.js';
+import { compileTcpFields } from './compile-tcp.js';
 
 export function compileIngress(policy: SecurityPolicy): IngressRule[] {
   const prefix = policyKey(policy);
@@ -13,6 +14,7 @@ export function compileIngress(policy: SecurityPolicy): IngressRule[] {
     from: (rule.from ?? []).map(compilePeer),
     http: (rule.http ?? []).map(compileHttp),
     grpc: (rule.grpc ?? []).map(compileGrpc),
+    ...compileTcpFields(rule),
   }));
 }
 

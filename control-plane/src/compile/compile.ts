@@ -6,6 +6,7 @@ import type { SecurityPolicy } from '../policy/types.js';
 import { canonicalJson, sha256Version } from './canonical-json.js';
 import { compileIngress } from './compile-ingress.js';
 import { compileDlp, compileWaf } from './compile-detection.js';
+import { compileEgress, compileTcpSettings } from './compile-tcp.js';
 import { CompileError } from './errors.js';
 import type { FilterConfig } from './filter-config.js';
 import { resolveOptions, type CompileOptions } from './options.js';
@@ -45,12 +46,19 @@ export function compile(policies: readonly SecurityPolicy[], workload: Workload,
     waf: compileWaf(selected),
     dlp: compileDlp(selected),
   };
+  // TCP sections only when a policy has them, so documents without them keep their bytes.
+  const egress = compileEgress(selected);
+  if (egress !== undefined) body.egress = egress;
+  const tcp = compileTcpSettings(selected);
+  if (tcp !== undefined) body.tcp = tcp;
   const version = sha256Version(canonicalJson(body));
   // Field order as in the contract, for people reading it pretty-printed; `json` sorts anyway.
   const config: FilterConfig = {
     schema: 1, version, workload: body.workload, mode: body.mode, policies: body.policies,
     ingress: body.ingress, events: body.events, limits: body.limits, waf: body.waf, dlp: body.dlp,
   };
+  if (body.egress !== undefined) config.egress = body.egress;
+  if (body.tcp !== undefined) config.tcp = body.tcp;
   return { config: deepFreeze(config), json: canonicalJson(config), version };
 }
 

@@ -50,6 +50,44 @@ export interface IngressRule {
    * given, non-gRPC requests do not match (and the other way round). */
   http: HttpMatch[];
   grpc: GrpcMatch[];
+  /** The TCP fields (filter/assembly/tcp/), present only when the rule has them. A rule with
+   * `protocols` or statement entries admits no HTTP request unless it has `http` or `grpc`
+   * entries; one with `ports` applies to connections (and requests) to those ports only. */
+  ports?: number[];
+  /** Identified protocols admitted; absent: those of the entries given (an entry-less rule
+   * admits any protocol). */
+  protocols?: string[];
+  /** Absent: no entry for the protocol (with `protocols` naming it: any statement). */
+  postgres?: SqlMatch[];
+  mysql?: SqlMatch[];
+  redis?: RedisMatch[];
+}
+
+/** Statement kinds upper-case, or ["*"]; tables lower-case patterns (`name`, `schema.name`,
+ * `prefix*`), empty: any. */
+export interface SqlMatch {
+  statements: string[];
+  tables: string[];
+}
+
+/** Commands lower-case, `@category` or `*`; keys as written (`prefix*`), empty: any. */
+export interface RedisMatch {
+  commands: string[];
+  keys: string[];
+}
+
+/** An outbound rule: connections whose TLS server name matches `fqdn` on one of `ports`. */
+export interface EgressRule {
+  /** `<policy namespace>/<policy name>/<rule name>`. */
+  id: string;
+  name: string;
+  to: Array<{ fqdn: string; ports: number[] }>;
+}
+
+export interface TcpSettings {
+  threats: DetectAction;
+  maxStatementBytes: number;
+  maxIdentifyBytes: number;
 }
 
 export interface EventsConfig {
@@ -84,7 +122,7 @@ export type DetectAction = 'block' | 'alert' | 'off';
 export const ATTACK_CLASSES = [
   'sqli', 'xss', 'path-traversal', 'rfi', 'command-injection', 'ssrf', 'jndi', 'shellshock',
   'xxe', 'ssti', 'nosqli', 'ldap-injection', 'crlf', 'mail-injection', 'ssi', 'deserialization',
-  'scanner', 'protocol',
+  'scanner', 'protocol', 'prototype-pollution',
 ] as const;
 export type AttackClass = (typeof ATTACK_CLASSES)[number];
 
@@ -148,7 +186,13 @@ export interface FilterConfig {
   waf?: WafConfig;
   /** Data loss prevention; absent: off. */
   dlp?: DlpConfig;
+  /** Outbound rules; absent: egress not restricted. */
+  egress?: EgressRule[];
+  /** Network filter settings; absent: threats block, 65536-byte statements, 16384-byte identification. */
+  tcp?: TcpSettings;
 }
+
+export const DEFAULT_TCP: TcpSettings = { threats: 'block', maxStatementBytes: 65536, maxIdentifyBytes: 16384 };
 
 export const DEFAULT_WAF: WafConfig = { action: 'block', paranoia: 1, threshold: 5, exclusions: [] };
 export const DLP_OFF: DlpConfig = { action: 'off', sensors: [], custom: [], requests: false };

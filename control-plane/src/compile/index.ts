@@ -5,3 +5,5 @@ export { CompileError, type CompileErrorCode } from './errors.js';
 export { type CompileOptions } from './options.js';
 export { type Workload } from './select.js';
 export * from './filter-config.js';
+export { compileAgent, type AgentCompileResult } from './compile-agent.js';
+export type * from './agent-config.js';

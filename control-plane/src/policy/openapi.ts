@@ -5,6 +5,8 @@
 // names) stay in the validator, which also runs on every custom resource the control plane
 // reads. A section without a fragment here fails the CRD test, so the two cannot drift apart.
 import { SPEC_SECTIONS } from './sections.js';
+import { WORKLOAD_SECTION_SCHEMAS } from './openapi-workload.js';
+import { TCP_RULE_PROPERTIES, TCP_SECTION_SCHEMAS } from './openapi-tcp.js';
 import { DETECT_ACTIONS, DLP_SENSOR_NAMES, HTTP_METHODS, POLICY_MODES, WAF_CLASSES } from './types.js';
 
 export type OpenApiSchema = {
@@ -67,6 +69,8 @@ const grpcMatch: OpenApiSchema = {
 
 /** One fragment per section of `spec`, keyed like SPEC_SECTIONS. */
 export const SECTION_SCHEMAS: Record<string, OpenApiSchema> = {
+  ...WORKLOAD_SECTION_SCHEMAS,
+  ...TCP_SECTION_SCHEMAS,
   selector: {
     type: 'object',
     description: 'The workloads, in the policy\'s namespace, the policy applies to: exactly one of matchLabels or workloads.',
@@ -89,6 +93,7 @@ export const SECTION_SCHEMAS: Record<string, OpenApiSchema> = {
         from: list(peer, 'Sources; left out: any source.'),
         http: list(httpMatch, 'HTTP operations.'),
         grpc: list(grpcMatch, 'gRPC operations.'),
+        ...TCP_RULE_PROPERTIES,
       },
     },
   },

@@ -4,12 +4,13 @@ import { expectString, fieldsOf, listOf, type Checker } from './check.js';
 import { readGrpcMatch } from './match-grpc.js';
 import { readHttpMatch } from './match-http.js';
 import { readPeer } from './match-peer.js';
+import { readPorts, readProtocols, readRedisEntry, readSqlEntry } from './match-tcp.js';
 import { checkDnsLabel } from './names.js';
 import type { SpecSection } from './section.js';
 import type { IngressRuleSpec } from './types.js';
 import type { TreeNode } from './tree.js';
 
-const RULE_FIELDS = ['name', 'from', 'http', 'grpc'] as const;
+const RULE_FIELDS = ['name', 'from', 'http', 'grpc', 'ports', 'protocols', 'postgres', 'mysql', 'redis'] as const;
 
 export const ingressSection: SpecSection<'ingress'> = {
   key: 'ingress',
@@ -60,5 +61,15 @@ function readRule(node: TreeNode, path: string, c: Checker): IngressRuleSpec | u
     rule.grpc = listOf(grpc, f.pathOf('grpc'), c, (n, p) => readGrpcMatch(n, p, c),
       { emptyHint: ': omit "grpc" to match any request' });
   }
+  const ports = f.optional('ports');
+  if (ports) rule.ports = readPorts(ports, f.pathOf('ports'), c);
+  const protocols = f.optional('protocols');
+  if (protocols) rule.protocols = readProtocols(protocols, f.pathOf('protocols'), c);
+  for (const key of ['postgres', 'mysql'] as const) {
+    const n = f.optional(key);
+    if (n) rule[key] = listOf(n, f.pathOf(key), c, (e, p) => readSqlEntry(e, p, c), { emptyHint: `: omit "${key}" to admit no ${key} statement by this rule` });
+  }
+  const redis = f.optional('redis');
+  if (redis) rule.redis = listOf(redis, f.pathOf('redis'), c, (e, p) => readRedisEntry(e, p, c), { emptyHint: ': omit "redis" to admit no command by this rule' });
   return c.issues.length === before ? rule : undefined;
 }

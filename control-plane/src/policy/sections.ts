@@ -5,5 +5,8 @@ import { modeSection } from './section-mode.js';
 import { selectorSection } from './section-selector.js';
 import { wafSection } from './section-waf.js';
 import { dlpSection } from './section-dlp.js';
+import { egressSection } from './section-egress.js';
+import { tcpSection } from './section-tcp.js';
+import { WORKLOAD_SECTIONS } from './sections-workload.js';
 
-export const SPEC_SECTIONS: readonly AnySpecSection[] = [selectorSection, modeSection, ingressSection, wafSection, dlpSection];
+export const SPEC_SECTIONS: readonly AnySpecSection[] = [selectorSection, modeSection, ingressSection, wafSection, dlpSection, egressSection, tcpSection, ...WORKLOAD_SECTIONS];

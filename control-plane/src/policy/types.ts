@@ -3,6 +3,8 @@
 // compiled form lives in ../compile/filter-config.ts and must not leak in here (a future
 // v1beta1 converts to this version, not to the filter's shape).
 
+import type { ChannelsSpec, FilesSpec, PortsSpec, ProcessesSpec, TrafficSpec } from './types-workload.js';
+
 export const API_VERSION = 'meshward.io/v1alpha1';
 export const KIND = 'SecurityPolicy';
 
@@ -52,6 +54,21 @@ export interface SecurityPolicySpec {
   waf?: WafSpec;
   /** Data loss prevention. Absent: off. */
   dlp?: DlpSpec;
+  /** Outbound connections the selected workloads may open (TLS server name and port).
+   * Absent: egress is not restricted; `[]`: no outbound connection is admitted. */
+  egress?: EgressRuleSpec[];
+  /** TCP settings: threat action and limits. Absent: defaults. */
+  tcp?: TcpSpec;
+  /** Host agent: executables the workload may run. Absent: learned in discover, else none. */
+  processes?: ProcessesSpec;
+  /** Host agent: writes to binaries, libraries, /etc, cron; reads of secrets. */
+  files?: FilesSpec;
+  /** Host agent: listening sockets. */
+  ports?: PortsSpec;
+  /** Host agent: who may reach the mesh, Kubernetes and runtime control planes. */
+  channels?: ChannelsSpec;
+  /** Host agent: the filter on traffic that crosses no sidecar. Absent: off. */
+  traffic?: TrafficSpec;
 }
 
 export type DetectActionSpec = 'block' | 'alert' | 'off';
@@ -61,7 +78,7 @@ export const DETECT_ACTIONS: readonly DetectActionSpec[] = ['block', 'alert', 'o
 export const WAF_CLASSES = [
   'sqli', 'xss', 'path-traversal', 'rfi', 'command-injection', 'ssrf', 'jndi', 'shellshock',
   'xxe', 'ssti', 'nosqli', 'ldap-injection', 'crlf', 'mail-injection', 'ssi', 'deserialization',
-  'scanner', 'protocol',
+  'scanner', 'protocol', 'prototype-pollution',
 ] as const;
 export type WafClass = (typeof WAF_CLASSES)[number];
 
@@ -129,6 +146,68 @@ export interface IngressRuleSpec {
   /** Absent together with `grpc`: any request from the source. */
   http?: HttpMatchSpec[];
   grpc?: GrpcMatchSpec[];
+  /** Destination ports the rule applies to; absent: any. */
+  ports?: number[];
+  /** Application protocols the rule admits (identified from the bytes, whatever the port). */
+  protocols?: ProtocolName[];
+  /** Statements admitted on PostgreSQL connections. */
+  postgres?: SqlRuleSpec[];
+  /** Statements admitted on MySQL/MariaDB connections. */
+  mysql?: SqlRuleSpec[];
+  /** Commands admitted on Redis connections. */
+  redis?: RedisRuleSpec[];
+}
+
+/** The protocols the network filter identifies (filter/assembly/tcp/identify.ts). */
+export const PROTOCOL_NAMES = [
+  'http', 'http2', 'grpc', 'tls', 'ssh', 'postgres', 'mysql', 'redis', 'mongodb', 'kafka',
+  'cassandra', 'memcached', 'dns', 'mqtt', 'amqp', 'zookeeper', 'smtp', 'ftp',
+] as const;
+export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
+
+/** Statement kinds of `postgres:` and `mysql:` entries; UNION is the permission to union. */
+export const STATEMENT_KINDS = [
+  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'TRUNCATE', 'COPY', 'DDL', 'GRANT',
+  'TRANSACTION', 'SESSION', 'CALL', 'LOCK', 'MAINTENANCE', 'OTHER', 'UNION',
+] as const;
+export type StatementKind = (typeof STATEMENT_KINDS)[number];
+
+/** A statement is admitted when all its kinds are listed (or `*`) and every table it names
+ * matches one of `tables` (absent: any table). */
+export interface SqlRuleSpec {
+  statements: Array<StatementKind | '*'>;
+  /** `name`, `schema.name`, `prefix*` or `*`; unqualified names match any schema. */
+  tables?: string[];
+}
+
+export const REDIS_CATEGORIES = ['read', 'write', 'admin', 'dangerous', 'pubsub', 'connection', 'scripting', 'transaction'] as const;
+
+/** Command names (any case), `@category` or `*`; keys: `name`, `prefix*` or `*`. */
+export interface RedisRuleSpec {
+  commands: string[];
+  keys?: string[];
+}
+
+export interface EgressRuleSpec {
+  /** DNS-1123 label, unique within the policy. */
+  name: string;
+  to: EgressTargetSpec[];
+}
+
+export interface EgressTargetSpec {
+  /** Host name or `*.domain`, matched against the TLS server name (SNI). */
+  fqdn: string;
+  /** Destination ports; absent: any. */
+  ports?: number[];
+}
+
+export interface TcpSpec {
+  /** SQL injection shapes, dangerous Redis commands, TLS downgrade, SSH v1. Absent: block. */
+  threats?: DetectActionSpec;
+  /** Longest statement judged whole (64 .. 16777216); absent: 65536. */
+  maxStatementBytes?: number;
+  /** Bytes held while identifying a protocol (16 .. 1048576); absent: 16384. */
+  maxIdentifyBytes?: number;
 }
 
 /** At least one field; all given fields must match. */

@@ -73,6 +73,11 @@ export async function openSqliteStore(path: string): Promise<SqlEventStore> {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // Five indexes are updated per event: a 64 MiB page cache keeps their hot pages in memory
+    // (the default 2 MiB makes every insert read index pages back), and checkpointing every
+    // ~40 MiB of WAL instead of 4 MiB spends fewer writes per event.
+    db.pragma('cache_size = -65536');
+    db.pragma('wal_autocheckpoint = 10000');
   } catch (err) {
     throw new StoreError('STORE_OPEN_FAILED', `cannot open SQLite store ${path}: ${(err as Error).message}`);
   }

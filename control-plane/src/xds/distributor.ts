@@ -4,6 +4,7 @@
 // if any workload fails to compile, or any snapshot fails its check, nothing is published and
 // the previous snapshots stay.
 import { compile, type CompileResult } from '../compile/compile.js';
+import { compileAgent } from '../compile/compile-agent.js';
 import type { CompileOptions } from '../compile/options.js';
 import type { SecurityPolicy } from '../policy/types.js';
 import type { SnapshotCache } from './cache.js';
@@ -149,9 +150,11 @@ export class PolicyDistributor {
         list.push(pod.name);
         nodes.set(pod.node, list);
       }
+      // The host agent's own part, only for workloads some node runs.
+      const agent = nodes.size > 0 ? compileAgent(this.policies, { namespace: w.namespace, name: w.name, labels: w.labels }, typeof this.options.compileOptions === 'function' ? this.options.compileOptions(w) : this.options.compileOptions) : undefined;
       for (const [node, pods] of nodes) {
         const list = byNode.get(node) ?? [];
-        list.push({ namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount, pods, configuration: compiled.json, version: compiled.version });
+        list.push({ namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount, pods, configuration: compiled.json, version: compiled.version, agentConfiguration: agent?.json, agentVersion: agent?.version });
         byNode.set(node, list);
       }
     }

@@ -14,6 +14,9 @@ export interface AgentWorkload {
   /** Compiled configuration JSON and its version. */
   configuration: string;
   version: string;
+  /** The compiled host-agent configuration JSON and its version. */
+  agentConfiguration?: string;
+  agentVersion?: string;
 }
 
 export function agentResourceName(node: string): string {
@@ -35,6 +38,8 @@ export function agentResource(node: string, workloads: readonly AgentWorkload[])
       pods: [...w.pods].sort(cmp),
       configuration: w.configuration,
       version: w.version,
+      agent_configuration: w.agentConfiguration ?? '',
+      agent_version: w.agentVersion ?? '',
     })),
   });
   return makeResource(TYPE_URL.agentConfig, agentResourceName(node), body);

@@ -43,7 +43,7 @@ test('rule names are unique within a policy', () => {
 
 test('a misspelt rule field is unknown, not ignored', () => {
   assert.deepEqual(formatted(policyWith('  ingress:', '    - name: a', '      form: [{namespace: shop}]')), [
-    'p.yaml:8:7: spec.ingress[0].form: unknown field "form" (did you mean "from"?); allowed: name, from, http, grpc',
+    'p.yaml:8:7: spec.ingress[0].form: unknown field "form" (did you mean "from"?); allowed: name, from, http, grpc, ports, protocols, postgres, mysql, redis',
   ]);
 });
 

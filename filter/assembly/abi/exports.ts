@@ -6,6 +6,7 @@
 // context ids are ignored rather than trapping. Network-filter callbacks answer Continue.
 import { PluginRoot } from "../plugin-root";
 import { HttpFilter } from "../http/http-filter";
+import { deleteConnection, downstreamData, newConnection, upstreamData } from "../tcp/network-filter";
 
 const roots = new Map<u32, PluginRoot>();
 const streams = new Map<u32, HttpFilter>();
@@ -109,15 +110,19 @@ export function proxy_on_grpc_trailing_metadata(_contextId: u32, _token: u32, _t
 export function proxy_on_grpc_receive(_contextId: u32, _token: u32, _responseSize: u32): void {}
 export function proxy_on_grpc_close(_contextId: u32, _token: u32, _statusCode: u32): void {}
 
-// Network filter callbacks: no TCP filter yet; let everything through.
-export function proxy_on_new_connection(_contextId: u32): u32 {
-  return 0;
+// Network filter callbacks (tcp/network-filter.ts). Envoy creates the context first, then
+// calls on_new_connection: the context becomes a connection bound to the same root and config.
+export function proxy_on_new_connection(contextId: u32): u32 {
+  if (!streams.has(contextId)) return 0;
+  const s = streams.get(contextId);
+  streams.delete(contextId);
+  return newConnection(contextId, s.root, s.config);
 }
-export function proxy_on_downstream_data(_contextId: u32, _length: u32, _endOfStream: u32): u32 {
-  return 0;
+export function proxy_on_downstream_data(contextId: u32, length: u32, endOfStream: u32): u32 {
+  return downstreamData(contextId, <usize>length, endOfStream != 0);
 }
-export function proxy_on_upstream_data(_contextId: u32, _length: u32, _endOfStream: u32): u32 {
-  return 0;
+export function proxy_on_upstream_data(contextId: u32, length: u32, endOfStream: u32): u32 {
+  return upstreamData(contextId, <usize>length, endOfStream != 0);
 }
 export function proxy_on_downstream_connection_close(_contextId: u32, _peerType: u32): void {}
 export function proxy_on_upstream_connection_close(_contextId: u32, _peerType: u32): void {}
@@ -132,6 +137,7 @@ export function proxy_on_done(contextId: u32): u32 {
 export function proxy_on_log(_contextId: u32): void {}
 
 export function proxy_on_delete(contextId: u32): void {
+  if (deleteConnection(contextId)) return;
   if (streams.has(contextId)) {
     streams.get(contextId).release();
     streams.delete(contextId);

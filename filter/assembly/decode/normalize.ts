@@ -90,9 +90,26 @@ function hexN(p: usize, n: usize): i32 {
   return v;
 }
 
+/** ASCII a look-alike code point stands for (slashes, dots, circled digits), or 0. */
+function lookAlike(cp: u32): u8 {
+  if (cp == 0x2215 || cp == 0x2044 || cp == 0x29f8) return 0x2f; // ∕ ⁄ ⧸
+  if (cp == 0x2216 || cp == 0xfe68 || cp == 0x29f9) return 0x5c; // ∖ ﹨ ⧹
+  if (cp == 0x2024) return 0x2e; // ․
+  if (cp >= 0x2460 && cp <= 0x2468) return <u8>(0x31 + cp - 0x2460); // ①..⑨
+  if (cp == 0x24ea) return 0x30; // ⓪
+  if (cp == 0x2080 || cp == 0x2070) return 0x30;
+  if (cp >= 0x2081 && cp <= 0x2089) return <u8>(0x31 + cp - 0x2081); // subscripts
+  return 0;
+}
+
 /** Append code point cp, folding full-width ASCII forms to ASCII. */
 function emitCp(out: ByteBuffer, cp: u32): void {
   if (cp == 0) return;
+  const a = lookAlike(cp);
+  if (a != 0) {
+    out.byte(a);
+    return;
+  }
   if (cp >= 0xff01 && cp <= 0xff5e) {
     out.byte(<u8>(cp - 0xff01 + 0x21));
     return;
@@ -227,6 +244,19 @@ function decodeOnce(p: usize, len: usize, out: ByteBuffer, plus: bool): i32 {
           i += 3;
           n++;
           continue;
+        }
+      }
+      if ((c == 0xe2 || c == 0xef) && i + 2 < len) {
+        const b1 = load<u8>(p + i + 1);
+        const b2 = load<u8>(p + i + 2);
+        if ((b1 & 0xc0) == 0x80 && (b2 & 0xc0) == 0x80) {
+          const a = lookAlike(((<u32>c & 0x0f) << 12) | ((<u32>b1 & 0x3f) << 6) | (<u32>b2 & 0x3f));
+          if (a != 0) {
+            out.byte(a);
+            i += 3;
+            n++;
+            continue;
+          }
         }
       }
       if (c == 0xe3 && i + 2 < len && load<u8>(p + i + 1) == 0x80 && load<u8>(p + i + 2) == 0x80) {

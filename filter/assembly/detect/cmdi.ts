@@ -89,6 +89,20 @@ function shellForm(p: usize, len: usize): void {
         if (i + 1 < len && load<u8>(p + i) == 0x24 && isDigitB(load<u8>(p + i + 1))) i += 2;
         continue;
       }
+      // ${PATH:0:1}, ${HOME:0:1}: the first character of a path, '/'
+      if (load<u8>(p + i + 1) == 0x7b) {
+        let j = i + 2;
+        while (j < len && (isAlpha(load<u8>(p + j)) || load<u8>(p + j) == 0x5f)) j++;
+        if (j > i + 2 && j < len && load<u8>(p + j) == 0x3a) {
+          let k = j + 1;
+          while (k < len && (isDigitB(load<u8>(p + k)) || load<u8>(p + k) == 0x3a || load<u8>(p + k) == 0x2d)) k++;
+          if (k < len && load<u8>(p + k) == 0x7d) {
+            sh.byte(0x2f);
+            i = k + 1;
+            continue;
+          }
+        }
+      }
       const n = load<u8>(p + i + 1);
       if (n == 0x40 || n == 0x2a || (isDigitB(n) && i + 2 < len && isAlpha(load<u8>(p + i + 2)))) {
         i += 2;
@@ -326,6 +340,9 @@ function commandAt(p: usize, len: usize, i: usize, sep: i32, atStart: bool): voi
   // Inside prose (a sentence before the separator, and more after): a code sample, not an
   // injection; other detectors (system files, downloads) still add their own scores.
   if (score > MEDIUM && proseAround(p, len, atSep)) score = pathForm || args == 2 && dangerous ? MEDIUM : LOW;
+  // A command named at the start of a question or a search ("cat /etc/hosts windows
+  // equivalent"): words of prose follow its arguments.
+  if (atStart && score > LOW && proseAfter(p, len, i)) score = LOW;
   if (score > 0) found(score, "command", s);
 }
 
@@ -516,4 +533,27 @@ export function detectLeadCommand(p: usize, len: usize): void {
   bestRule = "";
   commandAt(p, len, 0, 0, true);
   if (bestScore > 0) report(C, bestScore, bestScore >= MEDIUM ? 1 : 2, bestRule, bestStart - p, 48);
+}
+
+/** At least two words of letters only after the command's arguments (past offset i). */
+function proseAfter(p: usize, len: usize, i: usize): bool {
+  // skip the arguments that look like arguments (flags, paths, numbers)
+  let words = 0;
+  let k = i;
+  while (k < len) {
+    while (k < len && load<u8>(p + k) == 0x20) k++;
+    const s = k;
+    let letters = true;
+    while (k < len && load<u8>(p + k) != 0x20) {
+      if (!isAlpha(load<u8>(p + k))) letters = false;
+      k++;
+    }
+    if (k > s && letters && k - s >= 2) words++;
+  }
+  return words >= 2;
+}
+
+/** Is [p, p+len) exactly a command name (whoami, id, ls ...)? */
+export function isCommandWord(p: usize, len: usize): bool {
+  return commandIndex(p, len) >= 0;
 }

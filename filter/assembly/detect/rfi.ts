@@ -84,7 +84,7 @@ export function detectRfi(p: usize, len: usize): void {
       if (findNoCase(p + he, len - he, unchecked(EXTS[k]), 0) >= 0) ext = true;
     }
     const inc = includeParam();
-    if (ext && inc) {
+    if (ext && (inc || numericHost)) {
       score = CRITICAL;
       rule = "include-remote-script";
     } else if (ext) {

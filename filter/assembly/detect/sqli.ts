@@ -284,6 +284,15 @@ function judge(base: usize, quote: bool, lead: bool): void {
       leadWord = true;
     } else if (t == Tok.Str) {
       return;
+    } else if (t == Tok.LParen) {
+      // (SELECT ...), (CASE WHEN (SELECT 1)=1 ...), (SLEEP(5))
+      const j = skipGroup(0);
+      if (groupHasSelect || groupHasDanger) {
+        found(CRITICAL, "subquery", base, T.stop);
+        return;
+      }
+      i = j;
+      leadNum = true;
     }
   }
   let parens = 0;
@@ -309,6 +318,8 @@ function judge(base: usize, quote: bool, lead: bool): void {
     while (T.t(j) == Tok.Comment) j++;
     if ((T.cats(j) & K_STMT) != 0 || T.k(j) == KW_WAITFOR) {
       found(strong ? CRITICAL : (leadWord || !lead ? HIGH : MEDIUM), "stacked-query", start, span);
+    } else if ((T.cats(j) & K_DANGER) != 0 && T.t(j + 1) == Tok.LParen && (quote || leadNum)) {
+      found(CRITICAL, "stacked-delay", start, span); // '; sleep(5000); '
     } else if (quote && (T.t(j) == Tok.None || realComment(j))) {
       found(HIGH, "statement-terminator", start, span);
     }
@@ -342,6 +353,10 @@ function judge(base: usize, quote: bool, lead: bool): void {
       }
     } else if ((kind == O_IDENT || kind == O_STR) && quote && realComment(j)) {
       found(HIGH, "boolean-comment", start, span);
+    } else if (kind == O_STR && quote && T.t(j) == Tok.None && T.t(j - 1) == Tok.StrOpen) {
+      // `1' or '1`: the application's own closing quote completes a truthy string
+      const len1 = <i32>T.len[j - 1];
+      found(len1 <= 3 ? CRITICAL : HIGH, "string-tautology", start, span);
     }
     return;
   }
@@ -506,6 +521,7 @@ function selectStatement(p: usize, len: usize, s: usize): void {
       k == KW_LIMIT || k == KW_ORDER || k == KW_GROUP || k == KW_UNION || T.t(i) == Tok.Word)) {
     return;
   }
+  symbols += T.inlineComments;
   if (symbols == 0) return;
   // A statement that is (nearly) the whole value is an attempt; one inside a long text is a
   // code sample.
@@ -514,7 +530,8 @@ function selectStatement(p: usize, len: usize, s: usize): void {
   // A whole statement with no break is a query an application would have to run as given: at
   // paranoia 1 it only adds to other findings; from paranoia 2 it is an attack by itself.
   if (len <= 160) {
-    found(HIGH, "select-statement", p + s, T.stop - s);
+    // comments used as white space are an evasion nobody writes SQL with
+    found(T.inlineComments > 0 ? CRITICAL : HIGH, "select-statement", p + s, T.stop - s);
     statementAtStart = lead == s;
   } else {
     found(LOW, "select-statement", p + s, T.stop - s);

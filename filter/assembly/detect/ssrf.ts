@@ -238,6 +238,22 @@ function urlAt(p: usize, len: usize, s: usize, smuggle: bool): void {
   }
   if (hs > s) obfuscated = true;
   judgeHost(p, hs, he, true, smuggle);
+  // Parser confusion: `http://good.example#@127.0.0.1/`, `http://good.example?@10.0.0.1/` —
+  // some clients take what follows the last '@' as the host.
+  if (e < len && (load<u8>(p + e) == 0x23 || load<u8>(p + e) == 0x3f || load<u8>(p + e) == 0x5c)) {
+    let at: usize = 0;
+    let k = e;
+    while (k < len && load<u8>(p + k) != 0x2f && load<u8>(p + k) > 0x20) {
+      if (load<u8>(p + k) == 0x40) at = k + 1;
+      k++;
+    }
+    if (at > 0) {
+      let ae = at;
+      while (ae < len && load<u8>(p + ae) != 0x2f && load<u8>(p + ae) != 0x3a && load<u8>(p + ae) > 0x20) ae++;
+      const kind = classifyHost(p + at, ae - at);
+      if (kind != K_NONE) found(CRITICAL, "url-parser-confusion", at);
+    }
+  }
 }
 
 export function detectSsrf(p: usize, len: usize): void {

@@ -28,7 +28,7 @@ const OBJECTS: StaticArray<string> = [
 function arithmetic(p: usize, len: usize): bool {
   let i: usize = 0;
   while (i < len) {
-    while (i < len && (isSpace(load<u8>(p + i)) || load<u8>(p + i) == 0x27 || load<u8>(p + i) == 0x22 || load<u8>(p + i) == 0x7b || load<u8>(p + i) == 0x28)) i++;
+    while (i < len && (isSpace(load<u8>(p + i)) || load<u8>(p + i) == 0x27 || load<u8>(p + i) == 0x22 || load<u8>(p + i) == 0x7b || load<u8>(p + i) == 0x28 || load<u8>(p + i) == 0x3d)) i++;
     const s = i;
     while (i < len && isDigitB(load<u8>(p + i))) i++;
     if (i == s) return false;
@@ -123,6 +123,19 @@ export function detectSsti(p: usize, len: usize): void {
     if (sm >= 0 || findNoCase(p, len, "{system(", 0) >= 0 || findNoCase(p, len, "smarty_internal", 0) >= 0) {
       best = CRITICAL;
       at = sm >= 0 ? <usize>sm : 0;
+    }
+  }
+  // A polyglot probe: the openers of several engines in one short value (${{<%[%'"}}%\.)
+  if (best < CRITICAL && len <= 64) {
+    let kinds = 0;
+    if (findNoCase(p, len, "${", 0) >= 0) kinds++;
+    if (findNoCase(p, len, "{{", 0) >= 0) kinds++;
+    if (findNoCase(p, len, "<%", 0) >= 0) kinds++;
+    if (findNoCase(p, len, "[%", 0) >= 0) kinds++;
+    if (findNoCase(p, len, "#{", 0) >= 0) kinds++;
+    if (kinds >= 3) {
+      best = CRITICAL;
+      at = 0;
     }
   }
   if (best > 0) report(C, best, best >= MEDIUM ? 1 : 2, "template-expression", at, 64);

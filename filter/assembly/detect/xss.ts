@@ -13,6 +13,9 @@ import { atNoCase, findNoCase, isAlpha, isDigitB, isSpace, lc } from "../inspect
 import { WordSet } from "../inspect/word-set";
 
 const C = AttackClass.Xss;
+// Bits of inspect/value.ts character classes ('<' and '='); flags 0 means unknown.
+const X_LT: u32 = 4;
+const X_EQ: u32 = 32768;
 
 let bestScore = 0;
 let bestRule = "";
@@ -117,6 +120,10 @@ function tag(p: usize, len: usize, i: usize): usize {
     found(CRITICAL, "script-tag", p + t0, j - t0);
     return j;
   }
+  if (nameIs(np, nl, "xss")) {
+    found(CRITICAL, "probe-tag", p + t0, j - t0);
+    return j;
+  }
   let dangerousTag = 0;
   if (nameIs(np, nl, "iframe") || nameIs(np, nl, "frame") || nameIs(np, nl, "frameset")) dangerousTag = 1;
   else if (nameIs(np, nl, "object") || nameIs(np, nl, "embed") || nameIs(np, nl, "applet") ||
@@ -186,6 +193,8 @@ function tag(p: usize, len: usize, i: usize): usize {
       found(HIGH, "meta-refresh", p + t0, j - t0);
     } else if (hasValue && nameIs(ap, al, "rel") && dangerousTag == 3 && findNoCase(p + vs, vl, "import") >= 0) {
       found(CRITICAL, "link-import", p + t0, j - t0);
+    } else if (hasValue && nameIs(ap, al, "attributename") && vl > 2 && lc(load<u8>(p + vs)) == 0x6f && lc(load<u8>(p + vs + 1)) == 0x6e) {
+      found(CRITICAL, "svg-set-handler", p + t0, j - t0);
     } else if (hasValue && (nameIs(ap, al, "attributename") || nameIs(ap, al, "xmlns")) &&
                vl > 0 && (findNoCase(p + vs, vl, "href") >= 0 || findNoCase(p + vs, vl, "xhtml") >= 0)) {
       found(MEDIUM, "svg-animate", p + t0, j - t0);
@@ -279,10 +288,13 @@ export function detectXss(p: usize, len: usize, flags: u32): void {
   bestRule = "";
   // Tags.
   let tags = 0;
-  for (let i: usize = 0; i < len && tags < 64; i++) {
+  const hasLt = flags == 0 || (flags & X_LT) != 0;
+  // Every '<', also inside attribute values: what one parser reads as an attribute another
+  // reads as markup (<p title="</noscript><img src=x onerror=...>">).
+  for (let i: usize = 0; hasLt && i < len && tags < 64; i++) {
     if (load<u8>(p + i) != 0x3c) continue;
     tags++;
-    i = tag(p, len, i) - 1;
+    tag(p, len, i);
     if (bestScore >= CRITICAL) break;
   }
   if (bestScore < CRITICAL) {
@@ -320,7 +332,8 @@ export function detectXss(p: usize, len: usize, flags: u32): void {
     // Handlers without a quote before them (unquoted attribute values).
     // `name=` where the name is on<letters> after white space or '/'
     let eqs = 0;
-    for (let e: usize = 1; e < len && eqs < 16; e++) {
+    const hasEq = flags == 0 || (flags & X_EQ) != 0;
+    for (let e: usize = 1; hasEq && e < len && eqs < 16; e++) {
       if (load<u8>(p + e) != 0x3d) continue;
       eqs++;
       let ne = e;

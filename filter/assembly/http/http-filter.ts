@@ -216,7 +216,15 @@ export class HttpFilter extends Context {
 
   onRequestBody(length: usize, endOfStream: bool): FilterDataStatusValues {
     if (this.state == StreamState.Blocked) return FilterDataStatusValues.StopIterationNoBuffer;
-    if (this.state != StreamState.Inspecting) return FilterDataStatusValues.Continue;
+    if (this.state != StreamState.Inspecting) {
+      // Egress DLP without body inspection: each chunk as it passes.
+      const config = this.config;
+      if (config !== null && config.dlp.requests && config.dlp.action != DetectAction.Off && length > 0 && this.state == StreamState.Passed) {
+        const buf = getBufferBytes(BufferType.HttpRequestBody, 0, <u32>length);
+        if (buf !== null && this.dlpBody(config, changetype<usize>(buf), valueSize, true)) return FilterDataStatusValues.StopIterationNoBuffer;
+      }
+      return FilterDataStatusValues.Continue;
+    }
     const config = this.config!;
     const b = this.body!;
     let start = this.held;

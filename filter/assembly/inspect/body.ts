@@ -22,6 +22,8 @@ import { atNoCase, findNoCase, isAlpha, isSpace, printablePercent } from "./text
 import { Where, inspectValue } from "./value";
 import { detectXxe } from "../detect/xxe";
 import { detectDeserialization } from "../detect/deserialization";
+import { prototypeInLocation } from "../detect/prototype";
+import { isCommandWord } from "../detect/cmdi";
 
 export const enum BodyKind {
   None = 0,
@@ -241,9 +243,17 @@ export class BodyInspector {
 
   private jsonString(isKey: bool): void {
     const r = this.reader;
-    setLoc("body.json", r.pathPtr, r.pathLen, false);
     let vp = r.tokenStart;
     let vl = r.tokenEnd - r.tokenStart;
+    // Most keys and many values are short plain words ("id", "express", "SKU-1"): nothing can
+    // be found in them unless they name a command, an address or a prototype.
+    if (!r.escaped && vl <= 16 && plainWord(vp, vl)) {
+      if (isKey ? findNoCase(vp, vl, "proto", 0) < 0 : !tinyMatters(vp, vl)) {
+        scan.params++;
+        return;
+      }
+    }
+    setLoc("body.json", r.pathPtr, r.pathLen, false);
     if (r.escaped) {
       scratch.reset();
       r.stringInto(scratch);
@@ -252,6 +262,8 @@ export class BodyInspector {
     }
     if (isKey) {
       inspectValue(vp, vl, Where.JsonKey);
+      // constructor → prototype across two keys: the path says it
+      if (vl == 9 && r.pathLen >= 21) prototypeInLocation();
       return;
     }
     // GraphQL documents (the `query` member): inspect their string literals, not the syntax.
@@ -620,4 +632,27 @@ function lastKeyIs(p: usize, len: usize, key: string): bool {
   if (len < n) return false;
   if (len > n && load<u8>(p + len - n - 1) != 0x2e) return false;
   return atNoCase(p + len - n, p + len, key);
+}
+
+function plainWord(p: usize, len: usize): bool {
+  for (let i: usize = 0; i < len; i++) {
+    const c = load<u8>(p + i);
+    if (!(isAlpha(c) || (c >= 0x30 && c <= 0x39) || c == 0x20 || c == 0x5f || c == 0x2e || c == 0x2d)) return false;
+  }
+  return true;
+}
+
+/** Could one of the short-value detectors fire (see inspect/value.ts tinyDetectors)? */
+function tinyMatters(p: usize, len: usize): bool {
+  if (len >= 8) return true; // base64 and serialized-object candidates, addresses
+  let digit = false;
+  let dot = false;
+  for (let i: usize = 0; i < len; i++) {
+    const c = load<u8>(p + i);
+    if (c == 0x20) return true; // 1 or 1
+    if (c >= 0x30 && c <= 0x39) digit = true;
+    else if (c == 0x2e) dot = true;
+  }
+  if (digit && dot) return true; // 127.1, 0x7f.1
+  return isCommandWord(p, len);
 }

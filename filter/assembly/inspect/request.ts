@@ -13,6 +13,7 @@ import { report, scan } from "./scan";
 import { atNoCase, isAlpha, isDigitB } from "./text";
 import { Where, inspectValue } from "./value";
 import { isBase64Like } from "../decode/candidates";
+import { WordSet } from "./word-set";
 
 const MAX_HEADERS = 100;
 const MAX_LINE: usize = 8192;
@@ -128,7 +129,7 @@ function inspectQueryAs(prefix: string, p: usize, len: usize): void {
       if (normalize(p + i, kl, true)) keyBuf.bytes(normPtr, normLen);
       else keyBuf.bytes(p + i, kl);
       scan.setLocation(prefix, keyBuf.ptr, keyBuf.len);
-      if (kl > 0 && hasSpecial(p + i, kl)) inspectValue(p + i, kl, Where.QueryKey);
+      if (kl > 0 && (hasSpecial(p + i, kl) || kl >= 9)) inspectValue(p + i, kl, Where.QueryKey);
       if (eq < e) inspectValue(p + eq + 1, e - eq - 1, Where.Query);
       else if (kl > 0 && !hasSpecial(p + i, kl)) inspectValue(p + i, kl, Where.Query); // ?<payload>
     }
@@ -169,9 +170,11 @@ export function inspectHead(facts: RequestFacts): void {
   const full = facts.fullPath;
   if (full.present) {
     if (full.len > MAX_LINE) {
+      // Beyond what servers accept by default (8 KiB request lines); long search URLs exist, so
+      // only past 16 KiB is it an attack by itself.
       scan.setLocationRaw("path");
       s_value(full.ptr, full.len);
-      report(AttackClass.Protocol, CRITICAL, 1, "overlong-uri", 0, 32);
+      report(AttackClass.Protocol, full.len > 2 * MAX_LINE ? CRITICAL : MEDIUM, 1, "overlong-uri", 0, 32);
     }
     const ctl = controlBytes(full.ptr, full.len);
     if (ctl > 0) {
@@ -182,6 +185,7 @@ export function inspectHead(facts: RequestFacts): void {
     const path = facts.path;
     scan.setLocationRaw("path");
     inspectValue(path.ptr, path.len, Where.Path);
+    restrictedFile(path.ptr, path.len);
     // Each segment that holds more than a plain name: REST parameters live there.
     let s0: usize = 0;
     for (let i: usize = 0; i <= path.len; i++) {
@@ -266,8 +270,9 @@ export function inspectHead(facts: RequestFacts): void {
       }
     }
     if (skipped(k, kl)) {
-      // content-type carries OGNL (Struts) and Log4Shell payloads: look for those only.
-      if (kl == 12 && vl > 0 && atNoCase(k, k + kl, "content-type") && (hasByte(v, vl, 0x24) || hasByte(v, vl, 0x23) || hasByte(v, vl, 0x25))) {
+      // Framing and token headers are not data, but Log4Shell, OGNL (Struts' Content-Type) and
+      // Shellshock payloads go in any header: look when one of their characters is there.
+      if (vl > 0 && (hasByte(v, vl, 0x24) || hasByte(v, vl, 0x23) || hasByte(v, vl, 0x25) || hasByte(v, vl, 0x28))) {
         inspectValue(v, vl, Where.Header);
       }
       continue;
@@ -313,4 +318,31 @@ function segmentWorthIt(p: usize, len: usize): bool {
     if (!(isAlpha(c) || isDigitB(c) || c == 0x2d || c == 0x5f || c == 0x2e || c == 0x7e)) return true;
   }
   return false;
+}
+
+// Files no application serves and every scanner asks for: version control, environment and
+// credential files, server configuration, editor and backup copies of configuration.
+const RESTRICTED = new WordSet([
+  "/.git/", "/.git", "/.svn/", "/.hg/", "/.bzr/", "/.env", "/.htaccess", "/.htpasswd", "/web.config",
+  "/wp-config.php.", "/wp-config.php~", "/.ds_store", "/.aws/", "/.ssh/", "/id_rsa", "/.bash_history",
+  "/.npmrc", "/.dockercfg", "/.docker/config.json", "/.kube/config", "/server-status", "/server-info",
+  "/phpinfo.php", "/config.php.bak", "/.user.ini", "/web-inf/", "/meta-inf/", "/.idea/", "/.vscode/",
+]);
+
+function restrictedFile(p: usize, len: usize): void {
+  let from: usize = 0;
+  for (let n = 0; n < 4; n++) {
+    const w = RESTRICTED.find(p, len, from);
+    if (w < 0) return;
+    const a = RESTRICTED.at;
+    from = a + 1;
+    const word = unchecked(RESTRICTED.words[w]);
+    const e = a + <usize>word.length;
+    // "/.git" and "/.env" must end the segment (not "/.github/", "/.environment")
+    if ((w == 1 || w == 5) && e < len && load<u8>(p + e) != 0x2f && load<u8>(p + e) != 0x2e) continue;
+    scan.valuePtr = p;
+    scan.valueLen = len;
+    report(AttackClass.Traversal, CRITICAL, 1, "restricted-file", a, word.length);
+    return;
+  }
 }

@@ -22,6 +22,7 @@ import { detectLdapi } from "../detect/ldapi";
 import { detectCrlf } from "../detect/crlf";
 import { detectSsi } from "../detect/ssi";
 import { detectDeserialization } from "../detect/deserialization";
+import { detectPrototypeKey, detectPrototypeValue } from "../detect/prototype";
 import { isAlpha, isDigitB } from "./text";
 import { dropIndex, indexValue } from "./word-set";
 import { known, remember } from "./clean-cache";
@@ -72,6 +73,8 @@ const F_PCT: u32 = 4194304;
 const F_BRACKET: u32 = 8388608;
 const F_GT: u32 = 16777216;
 const F_COMMA: u32 = 33554432;
+const F_DECODE: u32 = 1 << 26; // % & \\ NUL, lead bytes >= 0xC0: a decoding pass may change the value
+const F_PLUS: u32 = 1 << 27;
 
 const TABLE = new StaticArray<u32>(256);
 function initTable(): void {
@@ -105,13 +108,19 @@ function initTable(): void {
   TABLE[0x5d] = F_BRACKET;
   TABLE[0x2c] = F_COMMA;
   for (let i = 0x80; i < 256; i++) TABLE[i] = F_HIGH;
+  for (let i = 0xc0; i < 256; i++) TABLE[i] = F_HIGH | F_DECODE;
+  TABLE[0x25] |= F_DECODE;
+  TABLE[0x26] |= F_DECODE;
+  TABLE[0x5c] |= F_DECODE;
+  TABLE[0] = F_DECODE;
+  TABLE[0x2b] = F_PLUS;
 }
 initTable();
 
 /** Characters that only words, numbers and punctuation of prose carry: a value with nothing
  * else goes the light way (the detectors that can fire on such text). */
-const LIGHT: u32 = F_SQUOTE | F_DOT | F_COMMA | F_DASH | F_HIGH | F_BANG;
-const HEAVY: u32 = ~LIGHT;
+const LIGHT: u32 = F_SQUOTE | F_DOT | F_COMMA | F_DASH | F_HIGH | F_BANG | F_PLUS;
+const HEAVY: u32 = ~LIGHT & ~F_DECODE;
 
 function flagsOf(p: usize, len: usize): u32 {
   let f: u32 = 0;
@@ -187,18 +196,19 @@ function inspectOne(p: usize, len: usize, where: Where): void {
   const plus = where == Where.Query || where == Where.QueryKey || where == Where.Form || where == Where.FormKey;
   let vp = p;
   let vl = len;
-  if (normalize(p, len, plus)) {
+  let f = flagsOf(p, len);
+  if (((f & F_DECODE) != 0 || (plus && (f & F_PLUS) != 0)) && normalize(p, len, plus)) {
     const copy = unchecked(copies[depth]);
     copy.reset();
     copy.bytes(normPtr, normLen);
     vp = copy.ptr;
     vl = copy.len;
+    f = flagsOf(vp, vl);
   }
   const savedPtr = s.valuePtr;
   const savedLen = s.valueLen;
   s.valuePtr = vp;
   s.valueLen = vl;
-  const f = flagsOf(vp, vl);
   if ((f & HEAVY) == 0 && where != Where.Header && where != Where.Cookie) {
     // Long text: one index pass serves the word lists of the detectors that run.
     if (vl > 128) indexValue(vp, vl);
@@ -290,6 +300,10 @@ function detectors(p: usize, len: usize, where: Where, f: u32): void {
   }
   const lead = leadContext(p, len);
   if (isKey && (f & (F_DOLLAR | F_BRACKET)) != 0) detectNosqlKey(p, len);
+  if (isKey || (f & (F_BRACE | F_BRACKET)) != 0) {
+    if (isKey) detectPrototypeKey(p, len);
+    else detectPrototypeValue(p, len);
+  }
   if ((f & F_DOLLAR) != 0 && (f & F_BRACE) != 0) detectJndi(p, len);
   // SQL: quotes, SQL punctuation, a leading number or word.
   if ((f & (F_SQUOTE | F_DQUOTE | F_PAREN | F_SEMI | F_EQ | F_HASH | F_DASH | F_STAR | F_AT | F_SLASH | F_COMMA | F_PIPE | F_AMP | F_BACKTICK)) != 0 || (lead && len < 4096)) {
@@ -302,7 +316,7 @@ function detectors(p: usize, len: usize, where: Where, f: u32): void {
     detectCmdi(p, len, lead && param && len <= 512);
   }
   if ((f & (F_DOLLAR | F_BRACE)) != (F_DOLLAR | F_BRACE) && (f & (F_HASH | F_PAREN | F_DOT | F_AT | F_PCT)) != 0) detectJndi(p, len);
-  if ((param || where == Where.Path || (isHeader && where != Where.Cookie)) && (f & F_COLON) != 0 || (param && lead && len <= 64)) detectSsrf(p, len);
+  if ((param || where == Where.Path || isHeader) && (f & F_COLON) != 0 || (param && lead && len <= 64)) detectSsrf(p, len);
   if ((f & F_PAREN) != 0 && (f & F_BRACE) != 0) detectShellshock(p, len);
   if ((f & F_LT) != 0 && (f & F_BANG) != 0) {
     detectXxe(p, len);
@@ -312,7 +326,7 @@ function detectors(p: usize, len: usize, where: Where, f: u32): void {
     detectSsi(p, len);
   }
   if ((f & (F_BRACE | F_LT | F_AT | F_HASH)) != 0) detectSsti(p, len);
-  if (!isHeader && (f & F_DOLLAR) != 0 || (f & (F_SEMI)) != 0 && (f & (F_SQUOTE | F_DQUOTE)) != 0 || (f & (F_PAREN | F_DOT)) == (F_PAREN | F_DOT)) detectNosqlValue(p, len);
+  if (where != Where.Header && (f & F_DOLLAR) != 0 || (f & (F_SEMI)) != 0 && (f & (F_SQUOTE | F_DQUOTE)) != 0 || (f & (F_PAREN | F_DOT)) == (F_PAREN | F_DOT)) detectNosqlValue(p, len);
   if ((f & F_PAREN) != 0 && where != Where.Header) detectLdapi(p, len);
   else if (len == 1 && load<u8>(p) == 0x2a) detectLdapi(p, len);
   if ((f & (F_CRLF | F_HIGH)) != 0) detectCrlf(p, len, isUrl);
@@ -340,6 +354,7 @@ function segmentDetectors(p: usize, len: usize, f: u32): void {
   if ((f & F_PAREN) != 0) detectLdapi(p, len);
   if ((f & F_DOLLAR) != 0 && (f & F_BRACKET) == 0 || (f & (F_PAREN | F_DOT)) == (F_PAREN | F_DOT)) detectNosqlValue(p, len);
   if ((f & (F_SLASH | F_BSLASH | F_DOT | F_COLON)) != 0) detectTraversal(p, len, false);
+  if ((f & (F_COLON | F_BSLASH)) != 0) detectRfi(p, len);
   if ((f & (F_LT | F_SQUOTE | F_DQUOTE | F_COLON | F_PAREN | F_BACKTICK)) != 0) detectXss(p, len, f);
   if ((f & (F_DOLLAR | F_BRACE | F_HASH)) != 0) detectSsti(p, len);
 }
@@ -348,6 +363,7 @@ function segmentDetectors(p: usize, len: usize, f: u32): void {
  * quote (1 or 1=1 needs '=', but `1 union select 1` does not), JavaScript after a quote, a
  * command line as a short value, a bare address, serialized objects in base64. */
 function lightDetectors(p: usize, len: usize, where: Where, f: u32): void {
+  if (where == Where.JsonKey || where == Where.FormKey || where == Where.QueryKey) detectPrototypeKey(p, len);
   const param = where != Where.Path && where != Where.Segment;
   const lead = leadContext(p, len);
   if ((f & F_SQUOTE) != 0 || (lead && len < 4096)) {
@@ -373,7 +389,14 @@ function plainWord(p: usize, len: usize): bool {
 /** What a short plain value can be: a bare address (127.1, localhost), a command alone
  * (whoami), a boolean probe (1 or 1), base64 of something worse. */
 function tinyDetectors(p: usize, len: usize, where: Where): void {
-  if (where == Where.JsonKey || where == Where.FormKey) return;
+  if (where == Where.JsonKey || where == Where.FormKey || where == Where.QueryKey) {
+    if (len >= 9) {
+      scan.valuePtr = p;
+      scan.valueLen = len;
+      detectPrototypeKey(p, len);
+    }
+    return;
+  }
   const s = scan;
   s.valuePtr = p;
   s.valueLen = len;

@@ -134,9 +134,9 @@ export class Identification {
     more = more || this.needMore;
     if (this.http1(p, len)) return;
     more = more || this.needMore;
-    if (this.redis(p, len)) return;
-    more = more || this.needMore;
     if (this.memcached(p, len)) return;
+    more = more || this.needMore;
+    if (this.redis(p, len)) return;
     more = more || this.needMore;
     if (this.smtpFtpClient(p, len)) return;
     more = more || this.needMore;
@@ -395,13 +395,16 @@ export class Identification {
     const c = load<u8>(p + i);
     if (c != 0x20 && c != 0x0d) return false;
     if (!isRedisInlineWord(p, i)) return false;
-    // Memcached's lower-case `get key` reads the same: leave lower-case get/gets to it.
-    if (load<u8>(p) >= 0x61 && (eqNoCase(p, i, "get") || eqNoCase(p, i, "gets"))) return false;
-    if (find(p, len < 4096 ? len : 4096, "\r\n") < 0) {
+    const eol = find(p, len < 4096 ? len : 4096, "\r\n");
+    if (eol < 0) {
       this.needMore = true;
       return false;
     }
-    return this.set(Proto.Redis, 65);
+    // Upper-case command words (as people type them to Redis); a lower-case word only alone on
+    // its line (`ping`), since lower-case words open memcached commands and ordinary text.
+    if (isUpperWord(p, i)) return this.set(Proto.Redis, 65);
+    if (<usize>eol == i) return this.set(Proto.Redis, 55);
+    return false;
   }
 
   private memcached(p: usize, len: usize): bool {
@@ -499,7 +502,8 @@ export class Identification {
     if (qd != 1 || an != 0 || ar > 2 || (opcode != 5 && ns != 0)) return false;
     // QNAME: labels of 1-63 bytes ending with the root label, then QTYPE and QCLASS.
     let i: usize = 14;
-    const end = 2 + <usize>l < len ? 2 + <usize>l : len;
+    const total: usize = 2 + <usize>l;
+    const end = total < len ? total : len;
     let labels = 0;
     while (true) {
       if (i >= end) {
@@ -603,6 +607,14 @@ const FOUR_LETTER_WORDS: StaticArray<string> = [
   "ruok", "stat", "srvr", "mntr", "conf", "cons", "crst", "dump", "envi", "wchs", "wchc", "wchp",
   "srst", "isro", "gtmk", "dirs", "reqs",
 ];
+
+function isUpperWord(p: usize, n: usize): bool {
+  for (let i: usize = 0; i < n; i++) {
+    const c = load<u8>(p + i);
+    if (c < 0x41 || c > 0x5a) return false;
+  }
+  return true;
+}
 
 function isFourLetterWord(p: usize): bool {
   for (let i = 0; i < FOUR_LETTER_WORDS.length; i++) {

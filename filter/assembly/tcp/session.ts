@@ -10,6 +10,7 @@
 // `tcp.threats` is `block`.
 import * as imports from "@gcoredev/proxy-wasm-sdk-as/assembly/imports";
 import { ByteBuffer } from "../bytes";
+import { getProperty, propertyPath, valueSize } from "../abi/host";
 import { FilterConfig, Mode } from "../config/filter-config";
 import { DetectAction } from "../config/waf-config";
 import { RequestFacts } from "../http/request-facts";
@@ -18,7 +19,7 @@ import { PluginRoot } from "../plugin-root";
 import { nowMillis } from "../events/clock";
 import { Identification, Proto, protoName } from "./identify";
 import { Dialect, MAX_STATEMENTS, SHAPE_NAMES, Shape, SqlAnalysis, Statement, analyze } from "./sql";
-import { ALL_KINDS, EgressRule, KIND_NAMES, Kind, NameKind, RedisMatch, SqlMatch, TcpRule, kindBit } from "./tcp-config";
+import { EgressRule, KIND_NAMES, Kind, NameKind, RedisMatch, SqlMatch, TcpRule, kindBit } from "./tcp-config";
 import { TcpAction, TcpEvent, TcpEventBuilder, TcpEventKind } from "./tcp-event";
 import { TcpMetric, countTcp } from "./tcp-metrics";
 import { tlsVersionName } from "./tls-hello";
@@ -554,7 +555,7 @@ export class Session {
     e.statementPtr = cmd.textPtr;
     e.statementLen = cmd.textLen;
     e.truncated = cmd.truncated;
-    if (info !== null && info.first > 0) {
+    if (info !== null && info.first > 0 && info.step > 0) {
       for (let i = info.first - 1; i < cmd.args; i += info.step) {
         if (info.last >= 0 && i > info.last - 1) break;
         e.addName(unchecked(cmd.argPtr[i]), unchecked(cmd.argLen[i]));
@@ -621,30 +622,14 @@ export class Session {
   }
 }
 
-/** `listener_direction` (Envoy: 1 inbound, 2 outbound). */
+/** `listener_direction` (Envoy: 1 inbound, 2 outbound, an 8-byte integer). */
 function isOutbound(): bool {
-  const b = getDirection();
-  return b == 2;
+  const buf = getProperty(P_DIRECTION);
+  if (buf === null || valueSize != 8) return false;
+  return load<u64>(changetype<usize>(buf)) == 2;
 }
 
-const P_DIRECTION: ArrayBuffer = directionPath();
-function directionPath(): ArrayBuffer {
-  return String.UTF8.encode("listener_direction");
-}
-
-function getDirection(): u64 {
-  const OUT_PTR = memory.data(8, 8);
-  const OUT_SIZE = memory.data(8, 8);
-  store<u32>(OUT_PTR, 0);
-  store<u32>(OUT_SIZE, 0);
-  const r = imports.proxy_get_property(changetype<usize>(P_DIRECTION), <usize>P_DIRECTION.byteLength, OUT_PTR, OUT_SIZE);
-  const ptr = <usize>load<u32>(OUT_PTR);
-  if (ptr == 0) return 0;
-  const buf = changetype<ArrayBuffer>(ptr);
-  __unpin(ptr);
-  if (r != 0 || load<u32>(OUT_SIZE) != 8 || buf.byteLength < 8) return 0;
-  return load<u64>(ptr);
-}
+const P_DIRECTION = propertyPath("listener_direction");
 
 /** The protocols a rule admits (a mask of Proto bits). */
 export function protocolsOf(r: IngressRule): u32 {
@@ -695,7 +680,7 @@ function keysMatch(e: RedisMatch, cmd: RedisCommand, info: RedisCommandInfo | nu
   const keys = e.keys;
   if (keys.length == 0) return true;
   if (keys.length == 1 && unchecked(keys[0]).kind == NameKind.Any) return true;
-  if (info === null || info.first == 0) return true; // a command without keys
+  if (info === null || info.first == 0 || info.step <= 0) return true; // a command without keys
   if (cmd.truncated || cmd.totalArgs > cmd.args) return false; // keys not all seen
   for (let i = info.first - 1; i < cmd.args; i += info.step) {
     if (info.last >= 0 && i > info.last - 1) break;
@@ -761,6 +746,3 @@ function contains(p: usize, len: usize, lit: string): bool {
   }
   return false;
 }
-
-// ALL_KINDS is the mask of `*`; kept exported from tcp-config for the parser.
-export const ANY_KIND: u32 = ALL_KINDS;

@@ -377,6 +377,13 @@ class Analyzer {
       this.verb(ts, te, true);
       return;
     }
+    if (!isKeyword(ts, te)) {
+      // an identifier: a CTE's name, a table, or nothing the classifier needs
+      if (this.inWith && this.depth == 0 && this.expectCte) this.cte(ts, te);
+      else if (this.tableMode != T_NONE) this.table();
+      else this.lastWasTable = false;
+      return;
+    }
     if (this.primaryPending && this.skipVerbs && this.depth == 0) {
       if (this.verb(ts, te, false)) return;
     }
@@ -729,7 +736,7 @@ class Analyzer {
     }
     if (!this.mysql && c == 0x24) { // $tag$ ... $tag$ (a $1 parameter is an operand)
       let j = i + 1;
-      while (j < end && isIdentByte(load<u8>(j)) && !(load<u8>(j) >= 0x30 && load<u8>(j) <= 0x39 && j == i + 1)) j++;
+      while (j < end && load<u8>(j) != 0x24 && isIdentByte(load<u8>(j)) && !(load<u8>(j) >= 0x30 && load<u8>(j) <= 0x39 && j == i + 1)) j++;
       if (j < end && load<u8>(j) == 0x24) {
         const tagLen = j + 1 - i;
         let k = j + 1;
@@ -860,11 +867,11 @@ function isClauseWord(ts: usize, te: usize): bool {
     isWord(ts, te, "returning") || isWord(ts, te, "for") || isWord(ts, te, "join") || isWord(ts, te, "inner") ||
     isWord(ts, te, "left") || isWord(ts, te, "right") || isWord(ts, te, "full") || isWord(ts, te, "cross") ||
     isWord(ts, te, "natural") || isWord(ts, te, "straight_join") || isWord(ts, te, "values") || isWord(ts, te, "select") ||
-    isWord(ts, te, "read") || isWord(ts, te, "write") || isWord(ts, te, "to") || isWord(ts, te, "from") ||
+    isWord(ts, te, "to") || isWord(ts, te, "from") ||
     isWord(ts, te, "with") || isWord(ts, te, "in") || isWord(ts, te, "cascade") || isWord(ts, te, "restrict") ||
     isWord(ts, te, "add") || isWord(ts, te, "offset") || isWord(ts, te, "fetch") || isWord(ts, te, "partition") ||
     isWord(ts, te, "default") || isWord(ts, te, "rename") || isWord(ts, te, "owner") || isWord(ts, te, "column") ||
-    isWord(ts, te, "do") || isWord(ts, te, "when") || isWord(ts, te, "into") || isWord(ts, te, "as") ||
+    isWord(ts, te, "do") || isWord(ts, te, "when") || isWord(ts, te, "into") ||
     isWord(ts, te, "like") || isWord(ts, te, "continue") || isWord(ts, te, "stdin") || isWord(ts, te, "stdout");
 }
 
@@ -882,6 +889,62 @@ function sameName(p: usize, n: usize, cs: usize, ce: usize): bool {
     if (c != load<u8>(p + i)) return false;
   }
   return true;
+}
+
+// ---- keywords: one hash lookup tells an identifier from a word the classifier knows ----
+
+const KEYWORDS: StaticArray<string> = [
+  "abort", "add", "alter", "analyse", "analyze", "begin", "binlog", "cache", "call", "cascade",
+  "check", "checkpoint", "checksum", "close", "cluster", "column", "comment", "commit", "conflict", "continue",
+  "copy", "create", "cross", "deallocate", "declare", "default", "delayed", "delete", "desc", "describe",
+  "discard", "do", "drop", "dumpfile", "duplicate", "end", "except", "exec", "execute", "exists",
+  "explain", "fetch", "flush", "for", "from", "full", "grant", "group", "handler", "having",
+  "help", "high_priority", "if", "ignore", "import", "in", "information_schema", "inner", "insert", "install",
+  "intersect", "into", "join", "kill", "lateral", "left", "like", "limit", "listen", "load",
+  "lock", "low_priority", "merge", "move", "natural", "not", "notify", "null", "offset", "on",
+  "only", "optimize", "or", "order", "outfile", "owner", "partition", "pg_authid", "pg_catalog", "pg_roles",
+  "pg_shadow", "pg_user", "prepare", "purge", "quick", "recursive", "refresh", "reindex", "release", "rename",
+  "repair", "replace", "reset", "restrict", "returning", "revoke", "right", "rollback", "savepoint", "security",
+  "select", "set", "show", "shutdown", "start", "stdin", "stdout", "straight_join", "table", "tables",
+  "to", "true", "truncate", "uninstall", "union", "unlisten", "unlock", "update", "use", "using",
+  "vacuum", "values", "when", "where", "window", "with", "xa",
+];
+
+const KEYWORD_SLOTS = 1024;
+const keywordHashes = buildKeywords();
+
+function buildKeywords(): StaticArray<u32> {
+  const t = new StaticArray<u32>(KEYWORD_SLOTS);
+  for (let i = 0; i < KEYWORDS.length; i++) {
+    const w = unchecked(KEYWORDS[i]);
+    let h: u32 = 2166136261;
+    for (let j = 0; j < w.length; j++) h = (h ^ <u32>w.charCodeAt(j)) * 16777619;
+    if (h == 0) h = 1;
+    let slot = h & (KEYWORD_SLOTS - 1);
+    while (unchecked(t[slot]) != 0) slot = (slot + 1) & (KEYWORD_SLOTS - 1);
+    unchecked(t[slot] = h);
+  }
+  return t;
+}
+
+/** The word may be a keyword of the classifier (false: certainly an identifier). */
+function isKeyword(ts: usize, te: usize): bool {
+  const n = te - ts;
+  if (n < 2 || n > 18) return false;
+  let h: u32 = 2166136261;
+  for (let i = ts; i < te; i++) {
+    let c = load<u8>(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    h = (h ^ <u32>c) * 16777619;
+  }
+  if (h == 0) h = 1;
+  let slot = h & (KEYWORD_SLOTS - 1);
+  while (true) {
+    const v = unchecked(keywordHashes[slot]);
+    if (v == 0) return false;
+    if (v == h) return true;
+    slot = (slot + 1) & (KEYWORD_SLOTS - 1);
+  }
 }
 
 const analyzer = new Analyzer();

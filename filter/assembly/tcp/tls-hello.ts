@@ -30,7 +30,7 @@ export function parseClientHello(p: usize, len: usize, out: TlsHello): i32 {
   out.reset();
   if (len < 5) return -1;
   const recordLen = (<usize>load<u8>(p + 3) << 8) | <usize>load<u8>(p + 4);
-  const recordEnd = 5 + recordLen;
+  const recordEnd: usize = 5 + recordLen;
   if (len < recordEnd) return -1;
   let i: usize = 5;
   const end = recordEnd;
@@ -68,7 +68,7 @@ export function parseClientHello(p: usize, len: usize, out: TlsHello): i32 {
 
 function readSni(p: usize, n: usize, out: TlsHello): void {
   if (n < 2) return;
-  const listEnd0 = 2 + ((<usize>load<u8>(p) << 8) | <usize>load<u8>(p + 1));
+  const listEnd0: usize = 2 + ((<usize>load<u8>(p) << 8) | <usize>load<u8>(p + 1));
   const listEnd = listEnd0 < n ? listEnd0 : n;
   let i: usize = 2;
   while (i + 3 <= listEnd) {

@@ -64,6 +64,8 @@ export class Exchange implements HttpStreamSink {
   private upstreamRequest: UpstreamRequest | undefined;
   private finished = false;
   private responseStarted = false;
+  /** The upstream answered (its response started); false when a local reply ended the exchange. */
+  private upstreamResponded = false;
   private readonly requestPauses = new Set<PauseReason>();
   private readonly responsePauses = new Set<PauseReason>();
 
@@ -82,7 +84,10 @@ export class Exchange implements HttpStreamSink {
     if (this.finished) return;
     this.stats.upstreamRequests++;
     const events: UpstreamEvents = {
-      onResponseHeaders: (h, end) => this.fromUpstream(() => this.filter.encodeHeaders(h, end), true),
+      onResponseHeaders: (h, end) => {
+        this.upstreamResponded = true;
+        this.fromUpstream(() => this.filter.encodeHeaders(h, end), true);
+      },
       onResponseData: (d, end) => this.fromUpstream(() => this.filter.encodeData(d, end)),
       onResponseTrailers: (t) => this.fromUpstream(() => this.filter.encodeTrailers(t)),
       onUpstreamError: (reason, started) => this.upstreamFailed(reason, started),
@@ -189,6 +194,10 @@ export class Exchange implements HttpStreamSink {
     if (this.finished) return;
     this.finished = true;
     this.stats.exchangesCompleted++;
+    // A local reply (a filter's 403 after the request headers went upstream) ends the exchange
+    // while the upstream request is still open: reset it, as Envoy's router does, so that it
+    // does not hold an upstream connection waiting for a body that will never come.
+    if (!this.upstreamResponded) this.upstreamRequest?.abort('local reply');
     // Completion runs the filter's end-of-life callbacks; defer it so it never re-enters the
     // filter stream from inside one of its own sink calls (Envoy defers stream deletion too).
     queueMicrotask(() => this.filter.complete());

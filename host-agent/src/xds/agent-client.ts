@@ -17,6 +17,9 @@ export interface AgentWorkloadConfig {
   /** Compiled filter configuration JSON and its version. */
   configuration: string;
   version: string;
+  /** Compiled host-agent configuration JSON and its version; empty from an older control plane. */
+  agentConfiguration: string;
+  agentVersion: string;
 }
 
 export interface AgentConfig {
@@ -58,6 +61,8 @@ export function decodeAgentConfig(body: Uint8Array): AgentConfig {
       pods: [...(w.pods as string[])],
       configuration: w.configuration as string,
       version: w.version as string,
+      agentConfiguration: (w.agent_configuration as string | undefined) ?? '',
+      agentVersion: (w.agent_version as string | undefined) ?? '',
     })),
   };
 }

@@ -1,0 +1,172 @@
+// The REST API's answers as the dashboard reads them (control-plane/src/api/routes-*.ts).
+
+export interface Endpoint {
+  ip?: string;
+  port?: number;
+  principal?: string;
+  namespace?: string;
+  workload?: string;
+}
+
+export interface MeshwardEvent {
+  id: string;
+  time: string;
+  kind: string;
+  severity: string;
+  action: string;
+  mode?: string;
+  workload: { namespace: string; name: string; pod?: string; container?: string };
+  source?: Endpoint;
+  destination?: Endpoint;
+  protocol?: string;
+  http?: { method?: string; path?: string; host?: string };
+  rule?: { id?: string; name?: string } | null;
+  attack?: { class?: string; tactic?: string; technique?: string } | null;
+  evidence?: Record<string, unknown> | null;
+  process?: { pid?: number; exe?: string; args?: string[] };
+}
+
+export interface EventItem {
+  event: MeshwardEvent;
+  receivedMs: number;
+  incident: string | null;
+}
+
+export interface FlowRow {
+  namespace: string;
+  workload: string;
+  srcIp: string;
+  srcPrincipal: string;
+  srcNamespace: string;
+  srcWorkload: string;
+  protocol: string;
+  method: string;
+  path: string;
+  host: string;
+  actions: string[];
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  sampleId: string;
+}
+
+export interface IncidentStep {
+  tactic: string;
+  technique: string;
+  name: string;
+  kind: string;
+  workload: string;
+  firstMs: number;
+  lastMs: number;
+  count: number;
+  severity: string;
+  eventIds: string[];
+}
+
+export interface Incident {
+  id: string;
+  status: 'open' | 'resolved';
+  title: string;
+  severity: string;
+  namespace: string;
+  workload: string;
+  workloads: string[];
+  peers: string[];
+  processes: string[];
+  tactics: string[];
+  firstMs: number;
+  lastMs: number;
+  eventCount: number;
+  steps: IncidentStep[];
+  stepsOverflow: number;
+}
+
+export interface WorkloadState {
+  mode?: string;
+  modeSinceMs?: number;
+  modeReason?: string;
+  quarantined?: boolean;
+  lastDryRun?: { atMs: number; clean: boolean; blockedFlows: number; version: string };
+}
+
+export interface Workload {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  serviceAccount?: string;
+  policies: string[];
+  policyMode: string;
+  mode: string;
+  state: WorkloadState;
+  baseline: { events: number; callers: number; firstMs: number; lastMs: number; lastChangeMs: number; overflow: number } | null;
+}
+
+export interface BaselineCaller {
+  principal?: string;
+  namespace?: string;
+  workload?: string;
+  ip?: string;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  operations: Record<string, number>;
+}
+
+export interface Baseline {
+  namespace: string;
+  workload: string;
+  events: number;
+  firstMs: number;
+  lastMs: number;
+  lastChangeMs: number;
+  callers: Record<string, BaselineCaller>;
+  protocols: Record<string, number>;
+  sql: Record<string, number>;
+  redis: Record<string, number>;
+  egress: Record<string, number>;
+  processes: Record<string, number>;
+  ports: Record<string, number>;
+  overflow: number;
+}
+
+export interface PolicySummary {
+  namespace: string;
+  name: string;
+  mode: string;
+  yaml: string;
+}
+
+export interface Proposal {
+  yaml: string;
+  notes: string[];
+}
+
+export interface BlockedFlow {
+  method: string;
+  path: string;
+  host: string;
+  count: number;
+  kind: string;
+  reason: string;
+}
+
+export interface DryRunReport {
+  candidate: string[];
+  sinceMs: number;
+  untilMs: number;
+  clean: boolean;
+  workloads: Array<{
+    namespace: string;
+    name: string;
+    flows: number;
+    requests: number;
+    blockedFlows: number;
+    blockedRequests: number;
+    truncated: boolean;
+    blocked: Array<{ caller: Endpoint; flows: BlockedFlow[] }>;
+  }>;
+}
+
+export interface ApiErrorBody {
+  error?: { code?: string; message?: string; details?: unknown };
+}

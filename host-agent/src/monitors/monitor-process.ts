@@ -1,0 +1,473 @@
+// Processes: every fork, exec, exit and uid change on the host from the proc connector, and,
+// on each container's root mount, fanotify exec permission events that hold an exec until it is
+// decided. Per workload (its `processes` configuration):
+//   discover  learns each new executable and reports it once (process.exec, info)
+//   monitor   reports an executable neither listed nor learned (process.violation, alert)
+//   protect   refuses it before it runs (block), or kills it (`enforcement: kill`, or when
+//             fanotify is unavailable)
+// Built-in suspicious behaviour (process-rules.ts) is reported in every mode and enforced in
+// protect. Host processes are tracked (for parent chains) but not judged.
+import { basename } from 'node:path';
+import { readlinkSync, realpathSync, statSync } from 'node:fs';
+import { eventWorkload, workloadOf, type AgentContext } from '../agent-context.js';
+import type { ContainerInfo } from '../attribution/containers.js';
+import { actionFor, makeEvent, type ProcessFacts } from '../events/agent-event.js';
+import { PROC_EVENT, type NativeFanotify, type NativeProcConnector, type RawFanEvent, type RawProcEvent } from '../native/native.js';
+import { workloadKey } from '../workloads.js';
+import type { Monitor, MonitorStatus } from './monitor.js';
+import { isLoader, pathFindings, runningFindings, uidFinding, type Finding } from './process-rules.js';
+import type { ProcEntry } from './process-table.js';
+
+export interface ProcessMonitorOptions {
+  /** Report every exec as process.exec (info), not only new and violating ones. */
+  reportAll?: boolean;
+  /** Use fanotify on container roots (refusal before exec). Default true. */
+  fanotify?: boolean;
+  /** Also take exec paths from fanotify notifications where nothing is refused, so even an
+   * exec whose process ended before /proc could be read has its path. Costs about half again
+   * the agent's CPU per exec (a file opened for the agent per exec); default false. */
+  execPaths?: boolean;
+  maxArgBytes?: number;
+}
+
+/** Dynamic loaders, opened for exec after each binary (x86_64, arm64; glibc and musl). */
+const LOADERS = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/lib/ld-musl-x86_64.so.1', '/lib/ld-musl-aarch64.so.1'];
+
+const COUNTERS = ['forks', 'execs', 'exits', 'hostExecs', 'containerExecs', 'outsideRoot', 'execPermEvents', 'refused', 'killed', 'violations', 'learned', 'findings', 'overruns', 'attributionOverflow', 'markErrors'] as const;
+type Counter = (typeof COUNTERS)[number];
+
+export class ProcessMonitor implements Monitor {
+  readonly name = 'processes';
+  private conn: NativeProcConnector | undefined;
+  private fan: NativeFanotify | undefined;
+  private fanReason: string | undefined;
+  private readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+  /** pid → the container path fanotify saw it exec, until the proc connector's exec arrives. */
+  private readonly execPaths = new Map<number, string>();
+  /** Mounts marked for exec events, by "dev:ino" of the root: the containers using each and the
+   * mask in force (permission events only when one of them refuses execs). */
+  private readonly marked = new Map<string, { root: string; users: Set<string>; mask: number }>();
+  private deferred: Array<{ c: ContainerInfo; entry: ProcEntry }> = [];
+  private deferTimer: NodeJS.Timeout | undefined;
+  private readonly perContainerExecs = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly options: ProcessMonitorOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    const n = this.ctx.native;
+    // Known processes first, so parents and containers of what follows are there.
+    this.ctx.processes.scan(this.ctx.procRoot);
+    if (this.options.fanotify !== false) {
+      try {
+        this.fan = new n.Fanotify({ permissions: true, permTimeoutMs: 5000 }, (batch) => this.onFanBatch(batch));
+      } catch (err) {
+        this.fanReason = (err as Error).message;
+        this.ctx.log('warn', 'processes: fanotify unavailable; execs are judged after they start (protect kills instead of refusing)', { reason: this.fanReason });
+      }
+    }
+    this.ctx.containers.listen({ added: (c) => this.markContainer(c), removed: (c) => this.unmarkContainer(c) });
+    this.ctx.store.onChange(() => this.remarkAll());
+    for (const e of this.ctx.processes.entries()) if (e.container) this.ctx.containers.observe(e.container, e.pid);
+    this.conn = new n.ProcConnector({ enrich: true, maxArgBytes: this.options.maxArgBytes ?? 4096 }, (batch) => this.onProcBatch(batch));
+  }
+
+  async stop(): Promise<void> {
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.conn?.close();
+    this.fan?.close();
+    this.conn = undefined;
+    this.fan = undefined;
+  }
+
+  status(): MonitorStatus {
+    const counters: Record<string, number> = { ...this.counters };
+    if (this.conn) {
+      const s = this.conn.stats();
+      counters.connectorMessages = s.messages;
+      counters.overruns = s.overruns;
+      counters.queueDropped = s.queueDropped;
+      counters.enrichMissed = s.enrichMissed;
+      counters.connectorBatches = s.batches;
+    }
+    if (this.fan) {
+      const s = this.fan.stats();
+      counters.fanotifyTimedOut = s.timedOut;
+      counters.fanotifyOverflows = s.overflows;
+      counters.fanotifyQueueDropped = s.queueDropped;
+    }
+    return { name: this.name, enabled: this.conn !== undefined, reason: this.fanReason ? `fanotify: ${this.fanReason}` : undefined, counters };
+  }
+
+  /** Execs seen in one container (by id), counted as they arrive. */
+  execCount(containerId: string): number {
+    return this.perContainerExecs.get(containerId) ?? 0;
+  }
+
+  /** Whether exec permission marks cover this container (protect can refuse before exec). */
+  guarded(containerId: string): boolean {
+    for (const m of this.marked.values()) if (m.users.has(containerId) && m.mask === this.ctx.native.FAN.OPEN_EXEC_PERM) return true;
+    return false;
+  }
+
+  // --- proc connector ---
+
+  private onProcBatch(batch: RawProcEvent[]): void {
+    for (const ev of batch) {
+      try {
+        this.onProcEvent(ev);
+      } catch (err) {
+        this.ctx.log('error', 'processes: event handling failed', { error: (err as Error).message, pid: ev.pid });
+      }
+    }
+  }
+
+  private onProcEvent(ev: RawProcEvent): void {
+    const table = this.ctx.processes;
+    switch (ev.type) {
+      case PROC_EVENT.fork: {
+        this.counters.forks++;
+        const e = table.fork(ev.pid, ev.ppid ?? 0);
+        if (e.container) this.ctx.containers.observe(e.container, e.pid);
+        return;
+      }
+      case PROC_EVENT.exec:
+        return this.onExec(ev);
+      case PROC_EVENT.exit: {
+        this.counters.exits++;
+        const e = table.exit(ev.pid);
+        this.execPaths.delete(ev.pid);
+        if (e?.container) this.ctx.containers.exited(e.container.id, ev.pid);
+        return;
+      }
+      case PROC_EVENT.uid: {
+        const { entry, previousEuid } = table.uid(ev.pid, ev.ruid ?? 0, ev.euid ?? 0);
+        if (!entry?.container) return;
+        const f = uidFinding(previousEuid, ev.euid ?? 0, entry.exe);
+        if (!f) return;
+        const c = this.ctx.containers.observe(entry.container, entry.pid);
+        this.ctx.containers.whenAttributed(c, () => this.report(c, entry, [f], false));
+        return;
+      }
+      case PROC_EVENT.overrun:
+        this.counters.overruns++;
+        this.ctx.log('error', 'processes: the kernel dropped process events (socket overrun)');
+        return;
+    }
+  }
+
+  private onExec(ev: RawProcEvent): void {
+    this.counters.execs++;
+    const table = this.ctx.processes;
+    const fromFan = this.execPaths.get(ev.pid);
+    this.execPaths.delete(ev.pid);
+    const entry = table.exec(ev.pid, ev);
+    if (!entry.container) {
+      this.counters.hostExecs++;
+      return;
+    }
+    this.counters.containerExecs++;
+    const c = this.ctx.containers.observe(entry.container, entry.pid);
+    c.execs++;
+    this.perContainerExecs.set(c.ref.id, (this.perContainerExecs.get(c.ref.id) ?? 0) + 1);
+    // A process that joined the container's cgroup but runs outside its root (a runtime's own
+    // helper between joining and entering, read after the join) is not the container's.
+    if (ev.root !== undefined && c.root !== '/' && ev.root !== c.root) {
+      this.counters.outsideRoot++;
+      return;
+    }
+    if (entry.exe !== '') entry.exe = this.ctx.containers.containerPath(c, entry.exe);
+    else if (fromFan) entry.exe = fromFan;
+    else if (this.fan && this.options.execPaths) return this.deferJudgement(c, entry);
+    const before = this.ctx.containers.overflow;
+    this.ctx.containers.whenAttributed(c, () => this.judgeExec(c, entry));
+    if (this.ctx.containers.overflow !== before) this.counters.attributionOverflow++;
+  }
+
+  private judgeExec(c: ContainerInfo, entry: ProcEntry): void {
+    const policy = this.ctx.store.policyFor(workloadOf(c));
+    const cfg = policy.doc.processes;
+    const wk = workloadKey(workloadOf(c));
+    const exe = entry.exe;
+    const listed = exe !== '' && policy.processAllow.matches(exe);
+    const learned = exe !== '' && this.ctx.baseline.has(wk, 'exec', exe);
+    const parent = this.ctx.processes.get(entry.ppid);
+    const findings: Finding[] = [];
+    if (!listed && exe !== '') findings.push(...pathFindings(exe));
+    findings.push(
+      ...runningFindings({
+        exe,
+        euid: entry.euid,
+        parent: parent ? { exe: parent.exe, euid: parent.euid, sameContainer: parent.container?.id === c.ref.id } : undefined,
+        stdioOnInetSocket: () => this.stdioOnInetSocket(entry),
+      }),
+    );
+    let enforced = false;
+    if (!listed && !learned && exe !== '') {
+      if (cfg.mode === 'discover') {
+        if (this.ctx.baseline.learn(wk, 'exec', exe)) {
+          this.counters.learned++;
+          this.emit(c, entry, 'process.exec', 'info', 'allow', null, null, { reason: 'new executable (learned)', learned: true });
+        }
+      } else {
+        this.counters.violations++;
+        const kill = cfg.mode === 'protect';
+        if (kill) enforced = this.kill(entry);
+        this.emit(c, entry, 'process.violation', 'medium', actionFor(cfg.mode, 'kill'), { id: `${wk}/processes`, name: 'executable not allowed' }, null, {
+          reason: 'executable neither allowed nor learned',
+          killed: enforced,
+        });
+      }
+    } else if (this.options.reportAll) {
+      this.emit(c, entry, 'process.exec', 'info', 'allow', null, null, {});
+    }
+    if (findings.length > 0) this.report(c, entry, findings, enforced);
+  }
+
+  private report(c: ContainerInfo, entry: ProcEntry, findings: Finding[], alreadyKilled: boolean): void {
+    const mode = this.ctx.store.policyFor(workloadOf(c)).doc.processes.mode;
+    let killed = alreadyKilled;
+    if (mode === 'protect' && !killed) killed = this.kill(entry);
+    for (const f of findings) {
+      this.counters.findings++;
+      this.emit(c, entry, 'process.violation', f.severity, mode === 'protect' ? 'kill' : 'alert', f.rule, { class: f.attack.class, tactic: f.attack.tactic, technique: f.attack.technique }, {
+        reason: f.rule.name,
+        detail: f.detail,
+        killed,
+      });
+    }
+  }
+
+  private kill(entry: ProcEntry): boolean {
+    if (!entry.container) return false; // never a host process
+    try {
+      process.kill(entry.pid, 'SIGKILL');
+      this.counters.killed++;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private stdioOnInetSocket(entry: ProcEntry): boolean {
+    // Read now, for interpreters only: an interactive shell lives long enough to be read.
+    const link = (fd: number): string | undefined => {
+      try {
+        return readlinkSync(`${this.ctx.procRoot}/${entry.pid}/fd/${fd}`);
+      } catch {
+        return undefined;
+      }
+    };
+    const inodes = new Set([link(0), link(1)].map((l) => Number(/^socket:\[(\d+)\]$/.exec(l ?? '')?.[1])).filter((x) => x > 0));
+    if (inodes.size === 0) return false;
+    // Node and shells pass pipes as unix socket pairs: only an inet (TCP) socket counts. Asked
+    // through sock_diag in the process's namespace (/proc/<pid>/net/tcp walks every socket of
+    // the host and costs milliseconds).
+    const ns = `${this.ctx.procRoot}/${entry.pid}/ns/net`;
+    try {
+      for (const family of [4, 6] as const) {
+        if (this.ctx.native.inetSockets(ns, { family, states: 1 << 1 }).some((s) => inodes.has(s.inode))) return true;
+      }
+    } catch {
+      // gone
+    }
+    return false;
+  }
+
+  private processFacts(entry: ProcEntry): ProcessFacts {
+    return {
+      pid: entry.pid,
+      ppid: entry.ppid,
+      exe: entry.exe,
+      args: entry.args,
+      ...(entry.argsTruncated ? { argsTruncated: true } : {}),
+      uid: entry.uid,
+      euid: entry.euid,
+      parents: this.ctx.processes.parents(entry).map((p) => {
+        const pc = this.ctx.processes.get(p.pid)?.container;
+        const info = pc ? this.ctx.containers.get(pc.id) : undefined;
+        return { pid: p.pid, exe: info ? this.ctx.containers.containerPath(info, p.exe) : p.exe };
+      }),
+      ...(entry.partial ? { partial: true } : {}),
+    };
+  }
+
+  private emit(
+    c: ContainerInfo,
+    entry: ProcEntry,
+    kind: string,
+    severity: 'info' | 'low' | 'medium' | 'high' | 'critical',
+    action: 'allow' | 'alert' | 'block' | 'kill',
+    rule: { id: string; name: string } | null,
+    attack: { class: string; tactic: string; technique?: string } | null,
+    evidence: Record<string, unknown>,
+  ): void {
+    const mode = this.ctx.store.policyFor(workloadOf(c)).doc.processes.mode;
+    this.ctx.sink.emit(
+      makeEvent({ kind, severity, action, mode, workload: eventWorkload(c), rule, attack, evidence, process: this.processFacts(entry), container: { id: c.ref.id, runtime: c.ref.runtime } }),
+    );
+  }
+
+  // --- fanotify exec permission ---
+
+  /** Refusal needs permission events; otherwise notification events give the exec paths
+   * without making any exec wait for the agent. */
+  private wantsPermission(c: ContainerInfo): boolean {
+    const p = this.ctx.store.policyFor(workloadOf(c)).doc.processes;
+    return p.mode === 'protect' && p.enforcement === 'refuse';
+  }
+
+  private markContainer(c: ContainerInfo): void {
+    if (!this.fan) return;
+    const root = `${this.ctx.procRoot}/${c.anchorPid}/root`;
+    let key: string;
+    try {
+      const st = statSync(root);
+      key = `${st.dev}:${st.ino}`;
+    } catch {
+      return;
+    }
+    let mark = this.marked.get(key);
+    if (!mark) {
+      mark = { root, users: new Set(), mask: 0 };
+      this.marked.set(key, mark);
+      this.ignoreLoaders(root);
+    }
+    mark.users.add(c.ref.id);
+    this.remark(mark);
+  }
+
+  /** Sets a mount's mask to what its containers need now (after a configuration change too). */
+  private remark(mark: { root: string; users: Set<string>; mask: number }): void {
+    const F = this.ctx.native.FAN;
+    let perm = false;
+    for (const id of mark.users) {
+      const c = this.ctx.containers.get(id);
+      if (c?.attribution && this.wantsPermission(c)) perm = true;
+    }
+    const mask = perm ? F.OPEN_EXEC_PERM : this.options.execPaths ? F.OPEN_EXEC : 0;
+    if (mask === mark.mask) return;
+    try {
+      if (mark.mask !== 0) this.fan!.mark(mark.root + '/', { op: 'remove', kind: 'mount', mask: mark.mask });
+      if (mask !== 0) this.fan!.mark(mark.root + '/', { kind: 'mount', mask });
+      mark.mask = mask;
+    } catch (err) {
+      this.counters.markErrors++;
+      this.ctx.log('warn', 'processes: cannot watch execs of a container root', { root: mark.root, error: (err as Error).message });
+    }
+  }
+
+  /** The dynamic loader is opened for exec after every binary: the kernel is told to skip it. */
+  private ignoreLoaders(root: string): void {
+    const F = this.ctx.native.FAN;
+    for (const loader of LOADERS) {
+      try {
+        this.fan!.mark(realpathSync(root + loader), { kind: 'inode', mask: F.OPEN_EXEC | F.OPEN_EXEC_PERM, ignore: true });
+      } catch {
+        // not in this image
+      }
+    }
+  }
+
+  private unmarkContainer(c: ContainerInfo): void {
+    for (const [key, mark] of this.marked) {
+      mark.users.delete(c.ref.id);
+      // The mount may be gone with the container; a mark on a gone mount goes with it.
+      if (mark.users.size === 0) this.marked.delete(key);
+    }
+  }
+
+  private remarkAll(): void {
+    for (const mark of this.marked.values()) this.remark(mark);
+  }
+
+  /** An exec fanotify reported without holding it: its path, for the exec event to come. */
+  private notePath(pid: number, hostPath: string): void {
+    const e = this.ctx.processes.get(pid);
+    const c = e?.container ? this.ctx.containers.get(e.container.id) : undefined;
+    const path = c ? this.ctx.containers.containerPath(c, hostPath) : hostPath;
+    if (isLoader(path) || this.execPaths.has(pid)) return;
+    if (this.execPaths.size >= 65536) this.execPaths.clear();
+    this.execPaths.set(pid, path);
+  }
+
+  /** Execs whose image was gone before /proc could be read wait here for fanotify's path (its
+   * notification may arrive just after the connector's exec). */
+  private deferJudgement(c: ContainerInfo, entry: ProcEntry): void {
+    this.deferred.push({ c, entry });
+    this.deferTimer ??= setTimeout(() => this.flushDeferred(), 20);
+  }
+
+  private flushDeferred(): void {
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
+    const list = this.deferred;
+    this.deferred = [];
+    for (const { c, entry } of list) {
+      const path = this.execPaths.get(entry.pid);
+      if (path !== undefined) {
+        entry.exe = path;
+        this.execPaths.delete(entry.pid);
+      }
+      this.ctx.containers.whenAttributed(c, () => this.judgeExec(c, entry));
+    }
+  }
+
+  private onFanBatch(batch: RawFanEvent[]): void {
+    for (const ev of batch) {
+      if (ev.id === undefined) {
+        if (ev.path && ev.mask & this.ctx.native.FAN.OPEN_EXEC) this.notePath(ev.pid, ev.path);
+        continue;
+      }
+      this.counters.execPermEvents++;
+      this.decideExec(ev).then(
+        (allow) => this.fan?.respond(ev.id!, allow),
+        (err) => {
+          this.ctx.log('error', 'processes: exec decision failed; allowed', { error: (err as Error).message });
+          this.fan?.respond(ev.id!, true);
+        },
+      );
+    }
+    if (this.deferred.length > 0) this.flushDeferred();
+  }
+
+  private async decideExec(ev: RawFanEvent): Promise<boolean> {
+    const ref = ev.cgroup ? this.ctx.processes.containerOf(ev.cgroup) : undefined;
+    if (!ref || !ev.path) return true;
+    const c = await this.ctx.containers.attributed(this.ctx.containers.observe(ref, ev.pid));
+    const path = this.ctx.containers.containerPath(c, ev.path);
+    if (isLoader(path)) return true;
+    if (!this.execPaths.has(ev.pid)) this.execPaths.set(ev.pid, path);
+    const policy = this.ctx.store.policyFor(workloadOf(c));
+    const cfg = policy.doc.processes;
+    if (cfg.mode !== 'protect' || cfg.enforcement === 'kill') return true;
+    const listed = policy.processAllow.matches(path);
+    const learned = this.ctx.baseline.has(workloadKey(workloadOf(c)), 'exec', path);
+    const findings = listed ? [] : pathFindings(path);
+    if ((listed || learned) && findings.length === 0) return true;
+    this.counters.refused++;
+    this.execPaths.delete(ev.pid);
+    // The process asking is the one that would become `path`: describe it as the parent.
+    const caller = this.ctx.processes.get(ev.pid);
+    const entry: ProcEntry = {
+      pid: ev.pid,
+      ppid: ev.pid,
+      exe: path,
+      args: [],
+      argsTruncated: false,
+      uid: caller?.uid ?? -1,
+      euid: caller?.euid ?? -1,
+      container: ref,
+      partial: true,
+    };
+    const f = findings[0];
+    this.emit(c, entry, 'process.violation', f?.severity ?? 'medium', 'block', f?.rule ?? { id: `${workloadKey(workloadOf(c))}/processes`, name: 'executable not allowed' }, f ? { class: f.attack.class, tactic: f.attack.tactic, technique: f.attack.technique } : null, {
+      reason: f ? f.rule.name : 'executable neither allowed nor learned',
+      refused: 'before exec',
+      binary: basename(path),
+    });
+    return false;
+  }
+}

@@ -1,0 +1,74 @@
+// Shared by the agent's end-to-end suites: pods, an agent over them, policies compiled the way
+// the control plane compiles them, and a skip reason when the machine cannot do it.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile, compileAgent, loadPolicies } from '../../control-plane/src/index.js';
+import { Agent, type AgentOptions } from '../../host-agent/src/agent.js';
+import { MemorySink } from '../../host-agent/src/events/event-sink.js';
+import { loadPrivilegedNative } from '../../host-agent/src/native/native.js';
+import { inventoryOf, podSupport, type Pod } from '../support/pods.js';
+
+export function skipReason(): string | undefined {
+  const pods = podSupport();
+  if (!pods.ok) return pods.reason;
+  const n = loadPrivilegedNative();
+  if (!n.ok) return n.reason;
+  return undefined;
+}
+
+/** Why a suite that runs these system tools cannot run here (npm test's pretest installs them). */
+export function toolsMissing(...bins: string[]): string | undefined {
+  const missing = bins.filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
+  return missing.length ? `missing ${missing.join(', ')} (node scripts/host-deps.mjs installs them)` : undefined;
+}
+
+export interface TestAgent {
+  agent: Agent;
+  sink: MemorySink;
+  dir: string;
+  /** Compiles policy YAML for the pods' workloads and applies it, as an AgentConfig would. */
+  applyPolicy(yaml: string): void;
+  stop(): Promise<void>;
+}
+
+const workloadOfPod = (p: Pod): string => p.name.replace(/-\d+$/, '');
+
+export async function startAgent(pods: Pod[], options: Partial<AgentOptions> = {}): Promise<TestAgent> {
+  const dir = mkdtempSync(join(tmpdir(), 'mw-agent-'));
+  const inventory = join(dir, 'inventory.yaml');
+  writeFileSync(inventory, inventoryOf(pods, workloadOfPod));
+  const sink = new MemorySink();
+  const agent = new Agent({ sink, inventory, dockerSocket: false, ...options });
+  await agent.start();
+  const applyPolicy = (yaml: string): void => {
+    const policies = loadPolicies(yaml, 'policy.yaml');
+    const seen = new Set<string>();
+    const inputs = [];
+    for (const p of pods) {
+      const w = { namespace: p.namespace, name: workloadOfPod(p), labels: { app: workloadOfPod(p) } };
+      const key = `${w.namespace}/${w.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inputs.push({
+        namespace: w.namespace,
+        name: w.name,
+        pods: pods.filter((q) => workloadOfPod(q) === w.name).map((q) => q.name),
+        filterConfiguration: compile(policies, w).json,
+        agentConfiguration: compileAgent(policies, w).json,
+      });
+    }
+    agent.store.replace(inputs);
+  };
+  return {
+    agent,
+    sink,
+    dir,
+    applyPolicy,
+    async stop() {
+      await agent.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
