@@ -32,6 +32,11 @@ async function benchExecStorm(execsPerLoop: number): Promise<void> {
   const { Pod } = await import('../test/support/pods.js');
   const { execStorm } = await import('../test/agent/exec-storm.js');
   const pod = new Pod({ name: 'bench-1' }).create();
+  // The machine's own rate, before the agent watches: the baseline.
+  const script = `i=0; while [ $i -lt ${execsPerLoop} ]; do /usr/bin/true; i=$((i+1)); done`;
+  const b0 = performance.now();
+  await Promise.all([pod.exec('/bin/sh', ['-c', script]), pod.exec('/bin/sh', ['-c', script])]);
+  const baselineRate = (2 * execsPerLoop) / ((performance.now() - b0) / 1000);
   const t = await startAgent([pod], { files: false, ports: false });
   try {
     pod.spawn('/usr/bin/sleep', ['600']);
@@ -41,6 +46,7 @@ async function benchExecStorm(execsPerLoop: number): Promise<void> {
       bench: 'agent.exec_storm',
       value: round(r.seen / r.seconds, 0),
       unit: 'events/s',
+      baseline: { name: 'exec/s of the same loops without the agent', value: round(baselineRate, 0) },
       lost: r.lost,
       started: r.started,
       seen: r.seen,

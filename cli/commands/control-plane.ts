@@ -1,7 +1,7 @@
 // `meshward control-plane`: serves compiled policy over xDS to sidecars (ECDS) and host agents
 // (ADS), from a folder of SecurityPolicy YAML and an inventory file, or from Kubernetes.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane, type WasmCode } from '../../control-plane/src/index.js';
@@ -9,7 +9,7 @@ import { parseDuration } from '../../control-plane/src/api/params.js';
 import { loadResponseConfig } from '../../control-plane/src/respond/rules.js';
 import { UsageError, parseHostPort } from '../args.js';
 import { createLogger, parseLogLevel } from '../logger.js';
-import { FILTER_WASM } from '../paths.js';
+import { FILTER_WASM, UI_DIR } from '../paths.js';
 
 export const CONTROL_PLANE_USAGE = `Usage: meshward control-plane [--policies DIR] [--inventory FILE] [options]
 
@@ -51,6 +51,8 @@ is reported with file and line and nothing is pushed.
                           quarantine the workload (deny-all policy) or ask its agent for a capture
   --promote-after AGE     move a workload from discover to monitor (its learned policy applied)
                           after AGE without new behaviour, e.g. 24h (default: only on command)
+  --ui DIR                the dashboard's built files, served on --http (default the built
+                          dist/ui when present); --no-ui serves the API only
   --log-level LEVEL       debug | info | warn | error (default info)
 `;
 
@@ -83,6 +85,8 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
       'promote-after': { type: 'string' },
       responses: { type: 'string' },
       'log-level': { type: 'string' },
+      ui: { type: 'string' },
+      'no-ui': { type: 'boolean' },
     },
     strict: true,
   });
@@ -131,6 +135,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
     http: httpAt,
     wasm: { code, failOpen: values['fail-open'] ?? false },
     serveWasmFile: wasmFile,
+    ui: values['no-ui'] ? undefined : values.ui ? resolve(values.ui) : existsSync(resolve(UI_DIR, 'index.html')) ? UI_DIR : undefined,
     compileOptions: {
       events: {
         cluster: values['events-cluster'] ?? '',

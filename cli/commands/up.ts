@@ -4,6 +4,7 @@
 // It shows progress while it starts, then the dashboard URL, the token and commands to try.
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, parseHostPort } from '../args.js';
@@ -36,6 +37,17 @@ function port(flag: string, v: string | undefined, dflt: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number (got "${v}")`);
   return n;
+}
+
+async function portFree(host: string, p: number, flag: string): Promise<void> {
+  if (p === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: Error & { code?: string }) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`${host}:${p} is in use (another \`meshward up\`?): stop it, or choose another port with ${flag}`) : err),
+    );
+    probe.listen(p, host, () => probe.close(() => resolve()));
+  });
 }
 
 /** The API token: from the environment, else kept in the data folder so that a restarted stack
@@ -78,11 +90,17 @@ export async function upCommand(argv: string[]): Promise<number> {
   const logFile = join(dataDir, 'meshward.log');
   const out = (s: string) => process.stdout.write(s);
 
+  const httpPort = port('--port', values.port, 7070);
+  const storefrontPort = port('--storefront-port', values['storefront-port'], 8080);
+  // Checked before anything starts: a control plane that fails to listen half-way leaves its
+  // other servers running.
+  await portFree(host, httpPort, '--port');
+  await portFree('127.0.0.1', storefrontPort, '--storefront-port');
   out(`Meshward: starting the local stack (state in ${dataDir}, log in ${logFile})\n`);
   const stack = await startStack({
     dataDir,
-    http: { host, port: port('--port', values.port, 7070) },
-    storefrontPort: port('--storefront-port', values['storefront-port'], 8080),
+    http: { host, port: httpPort },
+    storefrontPort,
     apiToken: token,
     agent: values['no-agent'] ? 'off' : 'auto',
     postgres: values['no-postgres'] ? false : undefined,

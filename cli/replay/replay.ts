@@ -159,6 +159,16 @@ export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
     reassembly.close();
     // Closing the plugin flushes the events it still holds.
     await plugin.close();
+    // A TCP stream stays open when the filter refuses one statement in it (it answers that one
+    // itself): the connection's blocking events say so.
+    for (const v of verdicts) {
+      if (v.protocol !== 'tcp' || v.verdict === 'blocked') continue;
+      const blocked = events.find((e) => {
+        const x = e as unknown as { action?: string; kind?: string; source?: { ip?: string; port?: number } };
+        return x.action === 'block' && `${x.source?.ip}:${x.source?.port}` === v.connection.client;
+      }) as unknown as { kind: string } | undefined;
+      if (blocked) Object.assign(v, { verdict: 'blocked', reason: `${blocked.kind} (the connection stays open)` });
+    }
     return { verdicts: verdicts.sort((a, b) => a.connection.id - b.connection.id), events, stats: { frames, reassembly: reassembly.stats, inspector } };
   } finally {
     await host.close();

@@ -11,7 +11,7 @@ import { startMeshwardProxy, EVENTS_CLUSTER, type MeshwardProxy } from '../comma
 import { createLogger } from '../logger.js';
 import { EXAMPLES, FILTER_WASM, UI_DIR } from '../paths.js';
 import { startOrdersApp } from '../demo/orders-app.js';
-import { openOrdersStore, type OrdersStore } from '../demo/orders-store.js';
+import { openOrdersStore } from '../demo/orders-store.js';
 import { startPaymentsApp } from '../demo/payments-app.js';
 import { startStorefrontApp } from '../demo/storefront-app.js';
 import { httpCall } from '../demo/http-call.js';
@@ -123,7 +123,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       return p;
     };
     const urlOf = (p: MeshwardProxy) => `http://127.0.0.1:${p.proxy.address.port}`;
-    const ordersApp = await startOrdersApp('127.0.0.1', 0, store as OrdersStore);
+    const ordersApp = await startOrdersApp('127.0.0.1', 0, store);
     closers.push(() => ordersApp.close());
     const orders = await sidecar('orders', ordersApp.url);
     const paymentsApp = await startPaymentsApp();

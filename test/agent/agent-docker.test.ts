@@ -75,14 +75,16 @@ describe('host agent: a real Docker container', { skip, timeout: 90_000 }, () =>
 
   it('attributes the container from its docker cgroup path and names it through Docker\'s API', async (t) => {
     if (startError) return t.skip(`dockerd could not start: ${startError.slice(0, 300)}`);
-    await agent.containerReady(containerId, 15_000);
+    await agent.containerReady(containerId, 30_000);
     const c = agent.context!.containers.get(containerId)!;
     assert.equal(c.ref.runtime, 'docker');
     assert.equal(c.attribution?.source, 'docker');
     assert.deepEqual(c.attribution?.pod, { namespace: 'shop', name: 'payments-7d9f8c6b5-x2k4q', uid: undefined });
     assert.deepEqual(c.attribution?.workload, { namespace: 'shop', name: 'payments' });
-    docker('exec', containerId, '/bin/sh', '-c', 'echo hi; sleep 0.2');
-    const e = await sink.waitFor((e) => e.kind === 'process.exec' && (e.process as { exe: string }).exe === '/bin/busybox' && (e.process as { args: string[] }).args.includes('echo hi; sleep 0.2'), 10_000, 'the exec in the container');
+    // Not ending in a command: busybox sh would exec its last command in place, and the args
+    // read from /proc could then already be the sleep's (the proc connector carries none).
+    docker('exec', containerId, '/bin/sh', '-c', 'echo hi; sleep 0.2; echo done');
+    const e = await sink.waitFor((e) => e.kind === 'process.exec' && (e.process as { exe: string }).exe === '/bin/busybox' && (e.process as { args: string[] }).args.includes('echo hi; sleep 0.2; echo done'), 20_000, 'the exec in the container');
     assert.deepEqual(e.workload, { namespace: 'shop', name: 'payments', pod: 'payments-7d9f8c6b5-x2k4q', container: 'api' });
   });
 });

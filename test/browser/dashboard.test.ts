@@ -22,7 +22,7 @@ interface IncidentLine {
   incident?: { id: string; title: string };
 }
 
-describe('dashboard in Chromium', { timeout: 300_000 }, () => {
+describe('dashboard in Chromium', { timeout: 600_000 }, () => {
   let up: UpProcess;
   let b: BrowserSession;
   let page: Page;
@@ -34,6 +34,21 @@ describe('dashboard in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(shown, [], `${where}: the page shows an error`);
     assert.deepEqual(b.problems, [], `${where}: console errors or failed requests`);
   };
+
+  /** One test of the walk through the dashboard; when it fails, the error says where the page was
+   * and what it showed, and the page is saved as failure-<n>.png beside the other screenshots. */
+  let steps = 0;
+  const step = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      const n = ++steps;
+      try {
+        await fn();
+      } catch (err) {
+        const shot = await b.screenshot(`failure-${n}`).catch(() => 'none');
+        const text = (await page.locator('body').innerText().catch(() => '')).slice(0, 600);
+        throw new Error(`${(err as Error).message}\n  at ${page.url()}\n  problems: ${JSON.stringify(b.problems)}\n  page: ${text}\n  screenshot: ${shot}`, { cause: err });
+      }
+    });
 
   before(async () => {
     // The browser is provided first: installing it (once per machine) must not count against the stack.
@@ -50,10 +65,16 @@ describe('dashboard in Chromium', { timeout: 300_000 }, () => {
     await up?.stop();
   });
 
-  it('asks for the token, refuses a wrong one without a console error, and logs in with the printed one', async () => {
+  step('asks for the token, refuses a wrong one, and logs in with the printed one', async () => {
     await page.goto(`${up.dashboard}/incidents`);
     await page.getByTestId('token').waitFor();
     await b.screenshot('login');
+    await page.getByTestId('token').fill('not-the-token');
+    await page.getByTestId('login').click();
+    assert.match(await page.getByTestId('error').innerText(), /not accepted/);
+    // The refused check is the one failed request the browser may report; nothing else.
+    assert.ok(b.problems.length > 0 && b.problems.every((p) => /401/.test(p)), JSON.stringify(b.problems));
+    b.problems.length = 0;
     await page.getByTestId('token').fill(up.token);
     await page.getByTestId('login').click();
     // Logged in, it goes on to the page asked for.
@@ -61,7 +82,7 @@ describe('dashboard in Chromium', { timeout: 300_000 }, () => {
     await clean('login');
   });
 
-  it('lists the demo incident and opens its chain as a timeline with tactics', async () => {
+  step('lists the demo incident and opens its chain as a timeline with tactics', async () => {
     const row = page.locator(`[data-testid=incident-row][data-id="${incidentId}"]`);
     await row.waitFor();
     await b.screenshot('incidents');
@@ -76,7 +97,7 @@ describe('dashboard in Chromium', { timeout: 300_000 }, () => {
     await clean('incident');
   });
 
-  it('draws the map from observed flows, with the blocked edge storefront → orders; zooms and filters', async () => {
+  step('draws the map from observed flows, with the blocked edge storefront → orders; zooms and filters', async () => {
     await page.getByTestId('nav-map').click();
     const blocked = page.locator('[data-testid=edge][data-from="shop/storefront"][data-to="shop/orders"]');
     await blocked.waitFor();
@@ -95,7 +116,7 @@ describe('dashboard in Chromium', { timeout: 300_000 }, () => {
     await clean('map');
   });
 
-  it('shows a workload: modes per concern, learned baseline, recent events', async () => {
+  step('shows a workload: modes per concern, learned baseline, recent events', async () => {
     await page.getByTestId('nav-workloads').click();
     await page.getByTestId('workloads').getByText('shop/storefront').click();
     await page.getByTestId('baseline').getByText('GET /api/products').waitFor();
@@ -105,7 +126,7 @@ describe('dashboard in Chromium', { timeout: 300_000 }, () => {
     await clean('workload');
   });
 
-  it('applies the learned policy from the policy page after its dry-run', async () => {
+  step('applies the learned policy from the policy page after its dry-run', async () => {
     await page.getByTestId('nav-policies').click();
     await page.getByTestId('policy-link-shop-storefront').click();
     await page.getByTestId('proposal-yaml').waitFor();
@@ -133,7 +154,7 @@ describe('dashboard in Chromium', { timeout: 300_000 }, () => {
     await clean('policy');
   });
 
-  it('streams live events', async () => {
+  step('streams live events', async () => {
     await page.getByTestId('nav-live-events').click();
     await page.locator('[data-testid=event-row]').first().waitFor();
     const before = await page.locator('[data-testid=event-row]').count();

@@ -6,9 +6,9 @@
 // the pod's own /bin/sh, which moves itself into the pod's cgroup before it execs the command,
 // as runc does: nothing the launcher runs counts as the pod's.
 // Everything made is recorded and removed by destroy(), also after a failure half-way.
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function podSupport(): { ok: true } | { ok: false; reason: string } {
@@ -75,6 +75,7 @@ export class Pod {
 
   /** Creates the namespace, cgroup and root filesystem. */
   create(): this {
+    sweepStale();
     try {
       run('ip', ['netns', 'add', this.nsName]);
       this.undo.push(() => run('ip', ['netns', 'del', this.nsName]));
@@ -83,6 +84,8 @@ export class Pod {
       this.undo.push(() => this.removeCgroup());
       for (const d of ['upper', 'work', 'root']) mkdirSync(join(this.base, d), { recursive: true });
       this.undo.push(() => rmSync(this.base, { recursive: true, force: true }));
+      // What a later run needs to clean up if this process dies before destroy().
+      writeFileSync(join(this.base, 'owner.json'), JSON.stringify({ pid: process.pid, nsName: this.nsName, cgroupPath: this.cgroupPath }));
       run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${this.base}/upper,workdir=${this.base}/work`, this.root]);
       this.undo.push(() => run('umount', ['-l', this.root]));
       run('mount', ['--bind', '/dev', `${this.root}/dev`]);
@@ -169,6 +172,56 @@ export class Pod {
         }
       }
     }
+  }
+}
+
+let swept = false;
+
+/** Removes what pods of a process that died without destroy() left behind (mounts, namespace,
+ * cgroup), once per process. */
+export function sweepStale(): void {
+  if (swept) return;
+  swept = true;
+  let dirs: string[];
+  try {
+    dirs = readdirSync('/run/meshward-test');
+  } catch {
+    return;
+  }
+  for (const d of dirs) {
+    const base = `/run/meshward-test/${d}`;
+    let owner: { pid: number; nsName: string; cgroupPath: string };
+    try {
+      owner = JSON.parse(readFileSync(`${base}/owner.json`, 'utf8')) as typeof owner;
+    } catch {
+      continue;
+    }
+    try {
+      process.kill(owner.pid, 0);
+      continue; // alive: its own
+    } catch {
+      // dead: ours to clean
+    }
+    const root = `${base}/root`;
+    for (const m of [`${root}/.mwcg`, `${root}/proc`, `${root}/dev`, root]) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'del', owner.nsName], { stdio: 'ignore' });
+    const v2 = cgroupV2Root();
+    if (v2) {
+      try {
+        writeFileSync(`${v2}${owner.cgroupPath}/cgroup.kill`, '1');
+      } catch {
+        // gone
+      }
+      const parts = owner.cgroupPath.split('/').filter(Boolean);
+      for (let i = parts.length; i > 0; i--) {
+        try {
+          rmdirSync(`${v2}/${parts.slice(0, i).join('/')}`);
+        } catch {
+          break;
+        }
+      }
+    }
+    rmSync(base, { recursive: true, force: true });
   }
 }
 

@@ -41,6 +41,17 @@ describe('meshward up + meshward demo attack', { timeout: 120_000 }, () => {
     assert.equal((await fetch(`${up.dashboard}/v1/incidents`)).status, 401, 'the API needs the printed token');
   });
 
+  it('serves the built dashboard on the same port, for its own routes too', async () => {
+    for (const path of ['/', '/login', '/incidents/any']) {
+      const page = await fetch(up.dashboard + path);
+      assert.equal(page.status, 200, path);
+      assert.match(await page.clone().text(), /<div id="root"><\/div>/);
+      const script = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())![1];
+      assert.equal((await fetch(up.dashboard + script)).status, 200);
+    }
+    assert.doesNotMatch(up.output(), /the dashboard is not built/);
+  });
+
   it('`meshward demo attack` ends in one incident joining the attacker\'s probe, injection and leak', async () => {
     const r = await up.cli(['demo', 'attack', '--data', up.dataDir, '--json']);
     assert.equal(r.code, 0, r.stderr + r.stdout);

@@ -44,14 +44,15 @@ export function ingestRoute(ingest: EventIngest, auth: IngestAuth, maxBodyBytes 
       try {
         body = await ctx.json();
       } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'BAD_REQUEST')) throw err; // 413: too large, not malformed
         ingest.countMalformed();
-        throw err instanceof ApiError && err.code === 'BAD_REQUEST' ? new ApiError(400, 'BATCH_MALFORMED', err.message) : err;
+        throw new ApiError(400, 'BATCH_MALFORMED', err.message);
       }
       let batch: EventBatchBody;
       try {
         batch = parseBatch(body, ingest.maxBatchEvents);
       } catch (err) {
-        ingest.countMalformed();
+        if (err instanceof ApiError && err.code === 'BATCH_MALFORMED') ingest.countMalformed();
         throw err;
       }
       const principal = auth.authenticate(ctx.req.headers.authorization, { workload: batch.workload });

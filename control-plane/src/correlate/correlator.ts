@@ -32,6 +32,8 @@ export interface CorrelatorStats {
   eventsJoined: number;
   /** Open incidents dropped from memory because maxOpen was reached. */
   evicted: number;
+  /** Open incidents that stopped taking events after the window. */
+  expired: number;
   stepsOverflow: number;
 }
 
@@ -57,7 +59,10 @@ export class Correlator implements EventProcessor {
   readonly name = 'correlate';
   /** Open incidents, oldest first (Map keeps insertion order; moved to the end when updated). */
   private readonly open = new Map<string, Incident>();
-  private readonly counters = { opened: 0, eventsClassified: 0, eventsJoined: 0, evicted: 0 };
+  /** workload / peer / process key → open incidents holding it, so joining costs one lookup
+   * per key rather than a scan of every open incident. */
+  private readonly byKey = new Map<string, Set<string>>();
+  private readonly counters = { opened: 0, eventsClassified: 0, eventsJoined: 0, evicted: 0, expired: 0 };
   private readonly windowMs: number;
 
   private constructor(private readonly o: CorrelatorOptions) {
@@ -66,11 +71,17 @@ export class Correlator implements EventProcessor {
 
   static async start(o: CorrelatorOptions): Promise<Correlator> {
     const c = new Correlator(o);
-    for (const row of await o.store.openIncidents(Date.now() - c.windowMs)) c.open.set(row.id, JSON.parse(row.doc) as Incident);
+    for (const row of await o.store.openIncidents(Date.now() - c.windowMs)) {
+      const i = JSON.parse(row.doc) as Incident;
+      c.open.set(i.id, i);
+      c.index(i);
+    }
     return c;
   }
 
   async stored(events: readonly IngestedEvent[]): Promise<void> {
+    // Event time, not the wall clock: the window is about how far apart events are.
+    this.expire(events.reduce((m, e) => Math.max(m, e.timeMs), 0));
     const changed = new Map<string, { incident: Incident; before: number; isNew: boolean; ids: string[] }>();
     for (const e of events) {
       const c = classify(e.event, this.o.classify);
@@ -92,6 +103,7 @@ export class Correlator implements EventProcessor {
       addUnique(incident.workloads, keys.workload);
       for (const p of keys.peers) addUnique(incident.peers, p);
       for (const p of keys.processes) addUnique(incident.processes, p);
+      this.index(incident);
       addStep(incident, c, { id: e.event.id, kind: e.event.kind, workload: keys.workload, timeMs: e.timeMs, severityRank: e.severityRank }, this.o.maxSteps ?? 100);
       entry.ids.push(e.event.id);
       this.evictOverflow();
@@ -118,7 +130,7 @@ export class Correlator implements EventProcessor {
     if (!row) return undefined;
     const incident = this.open.get(id) ?? (JSON.parse(row.doc) as Incident);
     incident.status = 'resolved';
-    this.open.delete(id);
+    this.forget(incident);
     await this.o.store.saveIncidents([toRow(incident, incidentSeverity(incident))]);
     return incident;
   }
@@ -129,11 +141,35 @@ export class Correlator implements EventProcessor {
 
   private find(k: Keys, timeMs: number): Incident | undefined {
     let found: Incident | undefined;
-    for (const i of this.open.values()) {
-      if (timeMs - i.lastMs > this.windowMs || i.firstMs - timeMs > this.windowMs) continue;
-      if (i.workloads.includes(k.workload) || k.peers.some((p) => i.peers.includes(p)) || k.processes.some((p) => i.processes.includes(p))) found = i; // the most recently active wins
+    for (const key of [`w:${k.workload}`, ...k.peers.map((p) => `p:${p}`), ...k.processes.map((p) => `x:${p}`)]) {
+      for (const id of this.byKey.get(key) ?? []) {
+        const i = this.open.get(id);
+        if (!i || timeMs - i.lastMs > this.windowMs || i.firstMs - timeMs > this.windowMs) continue;
+        if (!found || i.lastMs > found.lastMs) found = i; // the most recently active wins
+      }
     }
     return found;
+  }
+
+  private keysOfIncident(i: Incident): string[] {
+    return [...i.workloads.map((w) => `w:${w}`), ...i.peers.map((p) => `p:${p}`), ...i.processes.map((p) => `x:${p}`)];
+  }
+
+  private index(i: Incident): void {
+    for (const key of this.keysOfIncident(i)) {
+      let set = this.byKey.get(key);
+      if (!set) this.byKey.set(key, (set = new Set()));
+      set.add(i.id);
+    }
+  }
+
+  private forget(i: Incident): void {
+    this.open.delete(i.id);
+    for (const key of this.keysOfIncident(i)) {
+      const set = this.byKey.get(key);
+      set?.delete(i.id);
+      if (set?.size === 0) this.byKey.delete(key);
+    }
   }
 
   private create(e: IngestedEvent, k: Keys): Incident {
@@ -145,11 +181,20 @@ export class Correlator implements EventProcessor {
     };
   }
 
+  /** Incidents quiet for longer than the window stop taking events (they stay open in the
+   * store until resolved). The map is in activity order, so the quiet ones are at its start. */
+  private expire(now: number): void {
+    for (const i of this.open.values()) {
+      if (now - i.lastMs <= this.windowMs) break;
+      this.forget(i);
+      this.counters.expired++;
+    }
+  }
+
   private evictOverflow(): void {
     const max = this.o.maxOpen ?? 10_000;
     while (this.open.size > max) {
-      const oldest = this.open.keys().next().value as string;
-      this.open.delete(oldest);
+      this.forget(this.open.values().next().value as Incident);
       this.counters.evicted++;
     }
   }

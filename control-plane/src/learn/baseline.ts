@@ -1,17 +1,26 @@
-// A workload's baseline: what was observed while it was learning: its callers and what each
-// called (protocol, method, path template, gRPC method), SQL statement kinds and tables, Redis
-// commands, egress destinations, processes and listening ports. Each collection is bounded;
-// what did not fit is counted in `overflow`, so a proposal made from a full baseline says so.
+// A workload's baseline: what was observed while it was learning, from the events the sensors
+// really send (event-shapes.ts): its callers and what each called (HTTP method and path
+// template, gRPC method, SQL statement kinds and tables, Redis commands and key patterns, the
+// TCP protocols of its connections), its outbound TLS connections by server name, and from the
+// host agent its executables, file writers and secret readers, listening ports and control-
+// channel users. Each collection is bounded; what did not fit is counted in `overflow`, so a
+// proposal made from a full baseline says so. Events whose shape the learner does not read, or
+// whose facts no policy field can hold, are counted in `skipped` by kind and reason.
 import type { MeshwardEvent } from '../events/event-types.js';
 import { operationOf } from '../events/event-types.js';
-import { isParameter, templatePath } from './path-template.js';
+import { checkTable } from '../policy/match-tcp.js';
+import { STATEMENT_KINDS } from '../policy/types.js';
+import { readChannel, readFile, readPort, readProcess, readTcp, type TcpFacts } from './event-shapes.js';
+import { isParameter, redisKeyPattern, templatePath } from './path-template.js';
+import { COMMAND } from './propose-tcp.js';
 
 export interface BaselineLimits {
   callers: number;
   operationsPerCaller: number;
-  /** Entries of each other collection (SQL, Redis, egress, processes, ports). */
+  /** Entries of each other collection (SQL, Redis, egress, processes, ports...). */
   entries: number;
-  /** Distinct literal values at one path position before it becomes `{name}`. */
+  /** Distinct literal values at one path position (or Redis key patterns of one command)
+   * before they fold into `{name}` (`*`). */
   literalsPerPosition: number;
 }
 
@@ -26,7 +35,13 @@ export interface Caller {
   count: number;
   firstMs: number;
   lastMs: number;
-  /** `METHOD template` (HTTP) or `GRPC /service/method` → count. */
+  /** Operation → count:
+   * - `METHOD template` (HTTP), `GRPC /service/method`;
+   * - `POSTGRES KIND,KIND table,table` / `MYSQL ...`: one statement shape (its kinds in
+   *   STATEMENT_KINDS order, its tables sorted; no tables part when it named none; `*` when
+   *   they are not all known or cannot be written in a policy);
+   * - `REDIS COMMAND keypattern` per key (`REDIS COMMAND` for a command without keys);
+   * - `TCP protocol`: a connection identified as that protocol. */
   operations: Record<string, number>;
 }
 
@@ -40,24 +55,54 @@ export interface Baseline {
   lastChangeMs: number;
   callers: Record<string, Caller>;
   protocols: Record<string, number>;
+  /** Summary for people: `KIND table` (or `KIND`) over all callers. */
   sql: Record<string, number>;
+  /** Summary for people: `COMMAND` over all callers. */
   redis: Record<string, number>;
+  /** Outbound TLS connections by server name: `fqdn:port`. */
   egress: Record<string, number>;
+  /** Outbound connections through the filter without a server name (plaintext, or TLS without
+   * SNI), `protocol ip:port`: no egress rule can admit them. */
+  egressByAddress: Record<string, number>;
+  /** Executables run. */
   processes: Record<string, number>;
+  /** `write<TAB>/dir/*<TAB>exe` (the agent learns writers by directory) and
+   * `read<TAB>/path<TAB>exe` (secret readers by file). */
+  files: Record<string, number>;
+  /** Listening sockets: `tcp/8080 /usr/bin/node` (`tcp/8080` when the process is unknown). */
   ports: Record<string, number>;
+  /** Control-channel users: `kubernetes-api /usr/bin/kubectl`. */
+  channels: Record<string, number>;
+  /** Events not learned: `kind: reason` → count. */
+  skipped: Record<string, number>;
   /** Entries not kept because a limit was reached. */
   overflow: number;
 }
 
+const MAPS = ['protocols', 'sql', 'redis', 'egress', 'egressByAddress', 'processes', 'files', 'ports', 'channels', 'skipped'] as const;
+
 export function emptyBaseline(namespace: string, workload: string, now: number): Baseline {
-  return { namespace, workload, events: 0, firstMs: now, lastMs: now, lastChangeMs: now, callers: {}, protocols: {}, sql: {}, redis: {}, egress: {}, processes: {}, ports: {}, overflow: 0 };
+  return {
+    namespace, workload, events: 0, firstMs: now, lastMs: now, lastChangeMs: now, callers: {},
+    protocols: {}, sql: {}, redis: {}, egress: {}, egressByAddress: {}, processes: {}, files: {}, ports: {}, channels: {}, skipped: {}, overflow: 0,
+  };
 }
 
-/** Events that say what normal traffic looks like: not attacks, leaks or anomalies, and not
- * blocked (a blocked request is not behaviour to learn). */
+/** Fills what a baseline saved by an earlier version lacks. */
+export function normaliseBaseline(b: Baseline): Baseline {
+  for (const k of MAPS) b[k] ??= {};
+  b.callers ??= {};
+  b.overflow ??= 0;
+  return b;
+}
+
+/** Events that say what normal traffic looks like: not attacks, leaks or anomalies, not
+ * classified as an attack by their sensor, and not blocked or killed (a refused request is not
+ * behaviour to learn). */
 export function isLearnable(e: MeshwardEvent): boolean {
   if (e.action === 'block' || e.action === 'kill') return false;
-  if (e.kind === 'http.attack' || e.kind === 'dlp.leak' || e.kind.startsWith('anomaly.')) return false;
+  if (e.kind.endsWith('.attack') || e.kind === 'dlp.leak' || e.kind.startsWith('anomaly.')) return false;
+  if (e.attack) return false;
   return e.severity !== 'high' && e.severity !== 'critical';
 }
 
@@ -69,70 +114,168 @@ export function callerKey(e: MeshwardEvent): { key: string; caller: Omit<Caller,
   return undefined;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const hostPort = (ip: string, port: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+const dirname = (path: string) => path.slice(0, Math.max(1, path.lastIndexOf('/')));
 
 export class BaselineBuilder {
-  constructor(readonly baseline: Baseline, private readonly limits: BaselineLimits = DEFAULT_BASELINE_LIMITS) {}
+  /** Events skipped since this builder was made (not saved; the learner's statistics). */
+  skippedEvents = 0;
+
+  constructor(readonly baseline: Baseline, private readonly limits: BaselineLimits = DEFAULT_BASELINE_LIMITS) {
+    normaliseBaseline(baseline);
+  }
 
   /** Adds one event; true when something new was learned. */
   observe(e: MeshwardEvent, timeMs: number): boolean {
     const b = this.baseline;
     b.events++;
     b.lastMs = Math.max(b.lastMs, timeMs);
-    let changed = false;
-    if (e.protocol) changed = this.bump(b.protocols, e.protocol) || changed;
-    const op = operationOf(e);
-    if (op.method && e.kind.startsWith('http.')) changed = this.observeCall(e, op, timeMs) || changed;
-    const sql = (e.sql ?? (e.tcp as { sql?: unknown } | undefined)?.sql) as { kind?: unknown; statement?: unknown; tables?: unknown } | undefined;
-    if (sql && typeof sql === 'object') {
-      const kind = str(sql.kind) ?? str(sql.statement);
-      const tables = Array.isArray(sql.tables) ? sql.tables.filter((t): t is string => typeof t === 'string') : [];
-      if (kind) for (const t of tables.length ? tables : ['']) changed = this.bump(b.sql, t ? `${kind.toUpperCase()} ${t}` : kind.toUpperCase()) || changed;
-    }
-    const redis = e.redis as { command?: unknown } | undefined;
-    if (redis && str(redis.command)) changed = this.bump(b.redis, str(redis.command)!.toUpperCase()) || changed;
-    if (isEgress(e)) {
-      const d = e.destination ?? {};
-      const dest = d.fqdn || (d.ip ? `${d.ip}${d.port ? `:${d.port}` : ''}` : undefined);
-      if (dest) changed = this.bump(b.egress, dest) || changed;
-    }
-    if (e.kind === 'process.exec') {
-      const exe = str((e.process as { exe?: unknown } | undefined)?.exe);
-      if (exe) changed = this.bump(b.processes, exe) || changed;
-    }
-    if (e.kind === 'port.listen') {
-      const port = (e.port as { port?: unknown } | undefined)?.port ?? e.destination?.port;
-      if (typeof port === 'number') changed = this.bump(b.ports, String(port)) || changed;
-    }
+    const changed = this.learn(e, timeMs);
     if (changed) b.lastChangeMs = Math.max(b.lastChangeMs, timeMs);
     return changed;
   }
 
-  private observeCall(e: MeshwardEvent, op: { method: string; path: string }, timeMs: number): boolean {
-    const who = callerKey(e);
-    if (!who) return false;
+  private learn(e: MeshwardEvent, timeMs: number): boolean {
     const b = this.baseline;
-    let changed = false;
+    const kind = e.kind;
+    if (kind === 'http.flow' || kind === 'http.policy') {
+      const op = operationOf(e);
+      if (!op.method) return this.skip(e, 'no http.method or grpc.service');
+      const changed = this.observeCall(e, op, timeMs);
+      return this.bump(b.protocols, e.protocol || 'http') || changed;
+    }
+    if (kind === 'tcp.flow' || kind === 'tcp.policy') {
+      const t = readTcp(e);
+      if (typeof t === 'string') return this.skip(e, t);
+      const changed = t.direction === 'outbound' ? this.observeOutbound(e, t) : this.observeTcpCall(e, t, timeMs);
+      return this.bump(b.protocols, t.protocol) || changed;
+    }
+    if (kind === 'process.exec' || kind === 'process.violation') {
+      const p = readProcess(e);
+      return typeof p === 'string' ? this.skip(e, p) : this.bump(b.processes, p.exe);
+    }
+    if (kind === 'file.write' || kind === 'file.read') {
+      const f = readFile(e);
+      if (typeof f === 'string') return this.skip(e, f);
+      if (f.exe === '') return this.skip(e, 'the acting executable is unknown');
+      if (/[\u0000-\u001f]/.test(f.path + f.exe)) return this.skip(e, 'a path a policy cannot hold');
+      return this.bump(b.files, `${f.op}\t${f.op === 'write' ? `${dirname(f.path).replace(/\/$/, '')}/*` : f.path}\t${f.exe}`);
+    }
+    if (kind === 'port.listen') {
+      const p = readPort(e);
+      return typeof p === 'string' ? this.skip(e, p) : this.bump(b.ports, `${p.protocol}/${p.port}${p.exe ? ` ${p.exe}` : ''}`);
+    }
+    if (kind === 'channel.connect' || kind === 'channel.violation') {
+      const c = readChannel(e);
+      return typeof c === 'string' ? this.skip(e, c) : this.bump(b.channels, `${c.channel}${c.exe ? ` ${c.exe}` : ''}`);
+    }
+    if (kind === 'net.connection') return this.skip(e, 'connections the agent sees by address: no policy field holds them');
+    return this.skip(e, 'not a kind the learner reads');
+  }
+
+  private skip(e: MeshwardEvent, reason: string): false {
+    this.skippedEvents++;
+    this.bump(this.baseline.skipped, `${e.kind}: ${reason}`);
+    return false;
+  }
+
+  private observeOutbound(e: MeshwardEvent, t: TcpFacts): boolean {
+    if (t.sni) return this.bump(this.baseline.egress, `${t.sni}:${t.destinationPort}`);
+    if (!t.destinationIp) return this.skip(e, 'an outbound connection without a server name or destination address');
+    return this.bump(this.baseline.egressByAddress, `${t.protocol} ${hostPort(t.destinationIp, t.destinationPort)}`);
+  }
+
+  /** A connection (`TCP protocol`), a SQL statement shape or a Redis command of a caller. */
+  private observeTcpCall(e: MeshwardEvent, t: TcpFacts, timeMs: number): boolean {
+    const b = this.baseline;
+    if (t.redis && !COMMAND.test(t.redis.command)) return this.skip(e, 'a command name a policy cannot hold');
+    const c = this.callerOf(e, timeMs);
+    if (!c) return false;
+    let changed = c.created;
+    const caller = c.caller;
+    if (t.sql) {
+      const s = t.sql;
+      const kinds = STATEMENT_KINDS.filter((k) => s.kinds.includes(k));
+      const tables = [...new Set(s.tables)].sort();
+      // The filter compares tables lower-cased (unquoted names are lower-cased in events, quoted
+      // ones kept): a name with capitals could never match, so the shape gets any table.
+      const writable = s.complete && tables.every((x) => x !== '*' && checkTable(x) === undefined && x === x.toLowerCase());
+      const tablePart = !writable ? ' *' : tables.length ? ` ${tables.join(',')}` : '';
+      changed = this.addOperation(caller, `${t.protocol.toUpperCase()} ${kinds.join(',')}${tablePart}`) || changed;
+      for (const k of kinds) for (const x of tables.length ? tables : ['']) changed = this.bump(b.sql, x ? `${k} ${x}` : k) || changed;
+    } else if (t.redis) {
+      const r = t.redis;
+      const command = r.command.toUpperCase();
+      const patterns = r.complete ? [...new Set(r.keys.map(redisKeyPattern))] : ['*'];
+      if (patterns.length === 0) changed = this.addOperation(caller, `REDIS ${command}`) || changed;
+      for (const p of patterns) changed = this.addRedisKey(caller, command, p) || changed;
+      changed = this.bump(b.redis, command) || changed;
+    } else {
+      changed = this.addOperation(caller, `TCP ${t.protocol}`) || changed;
+    }
+    return changed;
+  }
+
+  /** A key pattern of a command; past `literalsPerPosition` patterns the command's keys fold
+   * into `*`. */
+  private addRedisKey(caller: Caller, command: string, pattern: string): boolean {
+    const prefix = `REDIS ${command} `;
+    const any = `${prefix}*`;
+    if (caller.operations[any] !== undefined) return this.addOperation(caller, any);
+    if (caller.operations[prefix + pattern] !== undefined) return this.addOperation(caller, prefix + pattern);
+    const siblings = Object.keys(caller.operations).filter((k) => k.startsWith(prefix));
+    if (pattern !== '*' && siblings.length < this.limits.literalsPerPosition) return this.addOperation(caller, prefix + pattern);
+    if (siblings.length === 0) return this.addOperation(caller, any);
+    let total = 1;
+    for (const k of siblings) {
+      total += caller.operations[k];
+      delete caller.operations[k];
+    }
+    caller.operations[any] = total;
+    return true;
+  }
+
+  private callerOf(e: MeshwardEvent, timeMs: number): { caller: Caller; created: boolean } | undefined {
+    const who = callerKey(e);
+    if (!who) {
+      this.skip(e, 'no source identity or address');
+      return undefined;
+    }
+    const b = this.baseline;
     let caller = b.callers[who.key];
+    let created = false;
     if (!caller) {
       if (Object.keys(b.callers).length >= this.limits.callers) {
         b.overflow++;
-        return false;
+        return undefined;
       }
       caller = b.callers[who.key] = { ...who.caller, count: 0, firstMs: timeMs, lastMs: timeMs, operations: {} };
-      changed = true;
+      created = true;
     }
     caller.count++;
     caller.firstMs = Math.min(caller.firstMs, timeMs);
     caller.lastMs = Math.max(caller.lastMs, timeMs);
-    const key = op.method === 'GRPC' ? `GRPC ${op.path}` : `${op.method} ${this.fold(caller, op.method, templatePath(op.path))}`;
-    if (caller.operations[key] !== undefined) caller.operations[key]++;
-    else if (Object.keys(caller.operations).length >= this.limits.operationsPerCaller) b.overflow++;
-    else {
-      caller.operations[key] = 1;
-      changed = true;
+    return { caller, created };
+  }
+
+  private addOperation(caller: Caller, key: string): boolean {
+    if (caller.operations[key] !== undefined) {
+      caller.operations[key]++;
+      return false;
     }
-    return changed;
+    if (Object.keys(caller.operations).length >= this.limits.operationsPerCaller) {
+      this.baseline.overflow++;
+      return false;
+    }
+    caller.operations[key] = 1;
+    return true;
+  }
+
+  private observeCall(e: MeshwardEvent, op: { method: string; path: string }, timeMs: number): boolean {
+    const c = this.callerOf(e, timeMs);
+    if (!c) return false;
+    const key = op.method === 'GRPC' ? `GRPC ${op.path}` : `${op.method} ${this.fold(c.caller, op.method, templatePath(op.path))}`;
+    return this.addOperation(c.caller, key) || c.created;
   }
 
   /** Folds a literal last segment into `{name}` once its parent has many distinct literal
@@ -173,7 +316,8 @@ export class BaselineBuilder {
   }
 }
 
-/** A connection the workload made (not one it received). */
+/** A connection the workload made (not one it received), for the correlator's egress
+ * classification. */
 export function isEgress(e: MeshwardEvent): boolean {
   return e.direction === 'egress' || e.kind.startsWith('net.egress') || e.kind === 'net.connect' || e.kind.endsWith('.egress');
 }

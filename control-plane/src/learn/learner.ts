@@ -16,7 +16,11 @@ export interface LearnerOptions {
 
 export interface LearnerStats {
   workloads: number;
+  /** Learnable events given to the baselines (including the skipped ones). */
   eventsLearned: number;
+  /** Of those, events whose shape the learner does not read or whose facts no policy field
+   * holds (by kind and reason in each baseline's `skipped`). */
+  eventsSkipped: number;
   /** Events of workloads beyond maxWorkloads, not learned. */
   workloadsOverflow: number;
   saves: number;
@@ -77,7 +81,9 @@ export class Learner implements EventProcessor {
   }
 
   stats(): LearnerStats {
-    return { workloads: this.builders.size, ...this.counters };
+    let eventsSkipped = 0;
+    for (const b of this.builders.values()) eventsSkipped += b.skippedEvents;
+    return { workloads: this.builders.size, ...this.counters, eventsSkipped };
   }
 
   /** Writes the changed baselines now. */

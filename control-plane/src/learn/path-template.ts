@@ -38,3 +38,20 @@ export function policyPath(template: string): string {
     .map((s, i) => (i === 0 ? s : isParameter(s) || s.includes('*') ? '*' : s))
     .join('/');
 }
+
+/** The `keys` pattern a learned Redis key stands for: namespaced keys (`user:42`,
+ * `cart:42:items`) become their prefix up to the first identifier-like part (`user:*`,
+ * `cart:*`), or without one up to the last part (`cache:homepage` → `cache:*`); a key without
+ * `:` stays itself unless it is an identifier (`*`). A key holding `*` becomes the prefix before
+ * it (the policy allows `*` only at the end), an empty key `*`. */
+export function redisKeyPattern(key: string): string {
+  const star = key.indexOf('*');
+  if (star >= 0) return `${key.slice(0, star)}*`;
+  if (key === '') return '*';
+  const parts = key.split(':');
+  if (parts.length === 1) return parameterOf(key) ? '*' : key;
+  for (let i = 0; i < parts.length; i++) {
+    if (parameterOf(parts[i])) return i === 0 ? '*' : `${parts.slice(0, i).join(':')}:*`;
+  }
+  return `${parts.slice(0, -1).join(':')}:*`;
+}

@@ -73,10 +73,11 @@ describe('correlator', () => {
   });
 
   it('after the window a new incident starts', async () => {
-    const { store, feed, incidents } = await setup({ windowMs: 1000 });
+    const { store, c, feed, incidents } = await setup({ windowMs: 1000 });
     await feed(attack(T, 'initial-access'));
     await feed(proc(T + 5000));
     assert.equal((await incidents()).length, 2);
+    assert.deepEqual([c.stats().expired, c.stats().open], [1, 1]);
     await store.close();
   });
 

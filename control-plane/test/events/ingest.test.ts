@@ -137,6 +137,17 @@ describe('event ingest', () => {
     await ingest.close();
   });
 
+  it('keeps at most 64 rejection reasons, the rest counted under (other)', async () => {
+    const ingest = new EventIngest({ store: sqlite });
+    const bad = Array.from({ length: 70 }, (_, i) => ({ ...makeEvent(), [`bad key ${i}!`]: 1 }));
+    const r = await ingest.submit({ events: bad, principal: open, origin: 'http' });
+    assert.equal(r.rejected.length, 70);
+    const by = ingest.stats().rejectedBy;
+    assert.equal(Object.keys(by).length, 65);
+    assert.equal(by['(other)'], 6);
+    await ingest.close();
+  });
+
   it('refuses options that could never take a batch', () => {
     assert.throws(() => new EventIngest({ store: sqlite, queueLimit: 10, maxBatchEvents: 20 }), { code: 'INGEST_OPTIONS_INVALID' });
   });

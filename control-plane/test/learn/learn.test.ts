@@ -24,18 +24,22 @@ describe('path templates', () => {
 
 describe('baselines', () => {
   it('learns callers, operations, SQL, Redis, egress, processes and ports, and when it last learned something new', () => {
+    // The shapes the network filter (tcp-event.ts) and the host agent (monitors) write; the
+    // generated ones are in learn-real-events.test.ts.
+    const tcp = (over: Record<string, unknown>) => makeEvent({ kind: 'tcp.flow', http: undefined, source: { principal: 'spiffe://td/ns/shop/sa/web' }, protocol: 'postgres', tcp: { direction: 'inbound', confidence: 98 }, ...over });
     const b = new BaselineBuilder(emptyBaseline('shop', 'orders', 0));
     assert.equal(b.observe(call('GET', '/api/orders/1'), 10), true);
     assert.equal(b.observe(call('GET', '/api/orders/2'), 20), false);
-    b.observe(makeEvent({ kind: 'tcp.query', sql: { kind: 'select', tables: ['orders', 'items'] } }), 30);
-    b.observe(makeEvent({ kind: 'tcp.query', redis: { command: 'get' } }), 30);
-    b.observe(makeEvent({ kind: 'net.egress', destination: { fqdn: 'api.stripe.com', port: 443 } }), 30);
-    b.observe(makeEvent({ kind: 'process.exec', process: { exe: '/usr/bin/node' } }), 30);
-    b.observe(makeEvent({ kind: 'port.listen', destination: { port: 8080 } }), 40);
+    b.observe(tcp({ statement: { kinds: ['SELECT'], tables: ['orders', 'items'], text: 'SELECT ...', truncated: false } }), 30);
+    b.observe(tcp({ protocol: 'redis', statement: { command: 'get', keys: ['session:1'], text: 'GET session:1', truncated: false } }), 30);
+    b.observe(tcp({ protocol: 'tls', tcp: { direction: 'outbound', confidence: 100, sni: 'api.stripe.com' }, destination: { ip: '1.2.3.4', port: 443 } }), 30);
+    b.observe(makeEvent({ kind: 'process.exec', http: undefined, process: { pid: 7, ppid: 1, exe: '/usr/bin/node', args: [], uid: 0, euid: 0, parents: [] } }), 30);
+    b.observe(makeEvent({ kind: 'port.listen', http: undefined, socket: { protocol: 'tcp', address: '0.0.0.0', port: 8080, uid: 0 }, process: { pid: 7, exe: '/usr/bin/node' } }), 40);
     const x = b.baseline;
-    assert.deepEqual(Object.values(x.callers).map((c) => c.operations), [{ 'GET /api/orders/{id}': 2 }]);
+    assert.deepEqual(Object.values(x.callers).map((c) => c.operations), [{ 'GET /api/orders/{id}': 2, 'POSTGRES SELECT items,orders': 1, 'REDIS GET session:*': 1 }]);
     assert.deepEqual(x.sql, { 'SELECT orders': 1, 'SELECT items': 1 });
-    assert.deepEqual([x.redis, x.egress, x.processes, x.ports], [{ GET: 1 }, { 'api.stripe.com': 1 }, { '/usr/bin/node': 1 }, { '8080': 1 }]);
+    assert.deepEqual([x.redis, x.egress, x.processes, x.ports], [{ GET: 1 }, { 'api.stripe.com:443': 1 }, { '/usr/bin/node': 1 }, { 'tcp/8080 /usr/bin/node': 1 }]);
+    assert.deepEqual(x.skipped, {});
     assert.equal(x.lastChangeMs, 40);
   });
 
@@ -43,7 +47,10 @@ describe('baselines', () => {
     assert.equal(isLearnable(makeEvent({ kind: 'http.attack', severity: 'high', action: 'alert' })), false);
     assert.equal(isLearnable(makeEvent({ kind: 'http.policy', severity: 'medium', action: 'block' })), false);
     assert.equal(isLearnable(makeEvent({ kind: 'anomaly.scan', severity: 'medium', action: 'alert' })), false);
+    assert.equal(isLearnable(makeEvent({ kind: 'tcp.attack', severity: 'high', action: 'alert' })), false);
+    assert.equal(isLearnable(makeEvent({ kind: 'file.read', severity: 'medium', action: 'alert', attack: { class: 'credential-access', tactic: 'credential-access' } })), false);
     assert.equal(isLearnable(makeEvent({ kind: 'http.policy', severity: 'medium', action: 'alert' })), true);
+    assert.equal(isLearnable(makeEvent({ kind: 'tcp.policy', severity: 'medium', action: 'alert' })), true);
   });
 
   it('folds a position with many literal values into {name}', () => {
@@ -56,8 +63,8 @@ describe('baselines', () => {
     const b = new BaselineBuilder(emptyBaseline('shop', 'orders', 0), { callers: 2, operationsPerCaller: 2, entries: 1, literalsPerPosition: 100 });
     for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) b.observe(call('GET', '/a', { ip }), 1);
     for (const p of ['/b', '/c', '/d']) b.observe(call('GET', p, { ip: '10.0.0.1' }), 1);
-    b.observe(makeEvent({ kind: 'process.exec', process: { exe: '/bin/a' } }), 1);
-    b.observe(makeEvent({ kind: 'process.exec', process: { exe: '/bin/b' } }), 1);
+    b.observe(makeEvent({ kind: 'process.exec', process: { pid: 1, ppid: 0, exe: '/bin/a', args: [], uid: 0, euid: 0, parents: [] } }), 1);
+    b.observe(makeEvent({ kind: 'process.exec', process: { pid: 2, ppid: 0, exe: '/bin/b', args: [], uid: 0, euid: 0, parents: [] } }), 1);
     assert.equal(Object.keys(b.baseline.callers).length, 2);
     assert.equal(Object.keys(b.baseline.callers['ip:10.0.0.1'].operations).length, 2);
     assert.equal(b.baseline.overflow, 1 + 2 + 1);

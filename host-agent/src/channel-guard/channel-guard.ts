@@ -96,6 +96,9 @@ export class ChannelGuard implements Monitor {
   }
 
   private guard(c: ContainerInfo): void {
+    // A container nobody could name (not in the inventory, the runtime or the kubelet) is left
+    // alone: rules in a namespace the agent cannot attribute would judge it by a default.
+    if (c.attribution?.source === 'none') return;
     const held = this.guarded.get(c.netnsInode);
     if (held) return void held.containers.add(c.ref.id);
     if (c.netnsInode === 0) return;

@@ -33,9 +33,9 @@ export function Mode({ value }: { value: string }) {
   return <span className={`badge mode-${value}`}>{value}</span>;
 }
 
-export function Card({ title, children, actions, testId }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
+export function Card({ title, children, actions, testId, wide }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string; wide?: boolean }) {
   return (
-    <section className="card" data-testid={testId}>
+    <section className={wide ? 'card wide' : 'card'} data-testid={testId}>
       <header>
         <h2>{title}</h2>
         {actions ? <div className="actions">{actions}</div> : null}

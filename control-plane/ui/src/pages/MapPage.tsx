@@ -48,6 +48,11 @@ function edgePath(m: MapModel, e: MapEdge): string {
   const x2 = b.x - 6;
   const y2 = b.y + NODE_H / 2;
   const back = x2 < x1;
+  // An edge that skips a column arcs over the nodes between instead of running behind them.
+  if (!back && x2 - x1 > NODE_W) {
+    const top = Math.min(y1, y2) - NODE_H - 30;
+    return `M ${x1} ${y1} C ${x1 + 80} ${top}, ${x2 - 80} ${top}, ${x2} ${y2}`;
+  }
   const dx = back ? 120 : Math.max(40, (x2 - x1) / 2);
   return `M ${x1} ${y1} C ${x1 + dx} ${y1}, ${x2 - dx} ${y2}, ${x2} ${y2}`;
 }

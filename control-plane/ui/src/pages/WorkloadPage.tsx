@@ -141,7 +141,7 @@ export function WorkloadPage({ namespace, name }: { namespace: string; name: str
               <Counts title="Egress" values={v.baseline.egress} />
             </>
           ) : null}
-          <Card title="Recent events" testId="recent-events">
+          <Card title="Recent events" testId="recent-events" wide>
             {v.events.length === 0 ? (
               <Empty>No events.</Empty>
             ) : (
