@@ -14,6 +14,17 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** The API's error body ({"error": {code, message, details}}) as one readable error. */
+function apiError(status: number, text: string): ApiRequestError {
+  let e: { code?: string; message?: string; details?: unknown } | undefined;
+  try {
+    e = (JSON.parse(text) as { error?: typeof e }).error;
+  } catch {
+    e = undefined;
+  }
+  return new ApiRequestError(status, e?.code ?? `HTTP_${status}`, `${e?.message ?? text.slice(0, 200)} (${e?.code ?? status})`, e?.details);
+}
+
 export const SERVER_HELP = `  --server URL            the control plane (default $MESHWARD_SERVER, else http://127.0.0.1:7070);
                           the token comes from $MESHWARD_API_TOKEN
   --json                  print JSON lines instead of a table`;
@@ -38,12 +49,7 @@ export class ApiClient {
       headers['content-type'] = body.contentType ?? 'text/plain';
       payload = body.text;
     }
-    let res: Response;
-    try {
-      res = await fetch(this.server + path, { method, headers, body: payload });
-    } catch (err) {
-      throw new ApiRequestError(0, 'UNREACHABLE', `cannot reach the control plane at ${this.server} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); set --server or MESHWARD_SERVER`);
-    }
+    const res = await this.send(method, path, headers, payload);
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -51,11 +57,24 @@ export class ApiClient {
     } catch {
       parsed = undefined;
     }
-    if (!res.ok) {
-      const e = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      throw new ApiRequestError(res.status, e?.code ?? `HTTP_${res.status}`, `${e?.message ?? text.slice(0, 200)} (${e?.code ?? res.status})`, e?.details);
-    }
+    if (!res.ok) throw apiError(res.status, text);
     return parsed as T;
+  }
+
+  /** A binary answer (a pcap file); API errors as in request(). */
+  async download(path: string): Promise<Buffer> {
+    const res = await this.send('GET', path, this.token ? { authorization: `Bearer ${this.token}` } : {});
+    const body = Buffer.from(await res.arrayBuffer());
+    if (!res.ok) throw apiError(res.status, body.toString('utf8'));
+    return body;
+  }
+
+  private async send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    try {
+      return await fetch(this.server + path, { method, headers, body });
+    } catch (err) {
+      throw new ApiRequestError(0, 'UNREACHABLE', `cannot reach the control plane at ${this.server} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); set --server or MESHWARD_SERVER`);
+    }
   }
 
   get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {

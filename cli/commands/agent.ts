@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { compile, compileAgent, loadPolicyFiles } from '../../control-plane/src/index.js';
 import { Agent } from '../../host-agent/src/agent.js';
 import { parseAgentInventory } from '../../host-agent/src/attribution/resolver.js';
+import { CaptureService } from '../../host-agent/src/capture/capture-service.js';
 import { TrafficMonitor } from '../../host-agent/src/capture/monitor-traffic.js';
 import { ChannelGuard, defaultChannels, type ChannelTarget } from '../../host-agent/src/channel-guard/channel-guard.js';
 import { GrpcEventSink } from '../../host-agent/src/events/event-sink-grpc.js';
@@ -47,6 +48,8 @@ without the native addon, each monitor reports itself disabled and says why.
   --scan-interval MS         listeners and connections poll (default 1000)
   --disable LIST             monitors off: processes,files,ports,traffic,inline,channels
   --wasm FILE                the filter module (default filter/build/meshward.wasm)
+  --capture-dir DIR          where packet captures asked by the control plane are written
+                             (default /var/lib/meshward/captures; they are also uploaded)
   --log-level LEVEL          trace | debug | info | warn | error (default info)
 `;
 
@@ -80,6 +83,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       'scan-interval': { type: 'string' },
       disable: { type: 'string' },
       wasm: { type: 'string' },
+      'capture-dir': { type: 'string' },
       'log-level': { type: 'string' },
     },
     strict: true,
@@ -135,6 +139,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
     monitors: extra,
     defaultMode: mode,
   });
+
+  if (sink instanceof GrpcEventSink && agent.context) {
+    const captures = new CaptureService(agent.context, { dir: values['capture-dir'] ?? '/var/lib/meshward/captures' });
+    sink.onCapture((req) => captures.run({ id: req.id, namespace: req.namespace, workload: req.workload, pods: req.pods, durationSeconds: req.duration_seconds, filter: req.filter }));
+  }
 
   let subscription: AgentSubscription | undefined;
   if (controlPlane) {

@@ -24,6 +24,8 @@ import { dryRun, type DryRunDeps } from './learn/dry-run.js';
 import { policyRoutes } from './api/routes-policy.js';
 import { incidentRoutes } from './api/routes-incidents.js';
 import { quarantineRoutes } from './api/routes-quarantine.js';
+import { captureRoutes } from './api/routes-captures.js';
+import { Captures } from './respond/captures.js';
 import { openApiDocument } from './api/openapi.js';
 import { staticUi } from './api/static-ui.js';
 import { Correlator } from './correlate/correlator.js';
@@ -168,10 +170,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   // Set once the agent stream server runs (below); capture requests need it.
   let agentEvents: AgentEventsServer | undefined;
+  const captures = new Captures({ dir: o.dataDir ? join(o.dataDir, 'captures') : undefined, send: (req) => agentEvents?.requestCapture(req) ?? false });
   let inventoryNow: () => SourceState['inventory'] = () => [];
   const responder = new Responder(o.events?.responses ?? { webhooks: [], syslog: [], rules: [] }, {
     states,
-    capture: (req) => agentEvents?.requestCapture(req) ?? false,
+    capture: (ask) => captures.request(ask).status !== 'undelivered',
     podsOf: (ns, name) => inventoryNow().find((w) => w.namespace === ns && w.name === name)?.pods?.map((p) => p.name) ?? [],
     log: (level, message, fields) => log.log(level, message, fields),
   });
@@ -267,7 +270,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   const status = async () => ({
     xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks(), ingest: ingest.stats(), store: await store.stats(),
-    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
+    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), captures: captures.counters, ...(agentEvents ? { agents: agentEvents.stats() } : {}),
   });
   const router = new Router();
   router.add({ method: 'GET', path: '/v1/status', auth: 'api', handle: async () => ({ body: await status() }) });
@@ -275,6 +278,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   for (const r of eventRoutes(store)) router.add(r);
   for (const r of incidentRoutes(store, correlator)) router.add(r);
   for (const r of quarantineRoutes(states, inventory)) router.add(r);
+  for (const r of captureRoutes(captures, inventory)) router.add(r);
   router.add({ method: 'GET', path: '/v1/openapi.json', auth: 'none', handle: () => ({ body: openApiDocument(router.list(), API_VERSION) }) });
   for (const r of policyRoutes({ policies: currentPolicies, inventory, writer, learner, states, promoter, dryRunDeps })) router.add(r);
   const http = await startHttpServer(o.http.host, o.http.port, {
@@ -293,8 +297,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
         port: o.events.agentEvents.port,
         workloadsOnNode: (node) => new Set(inventory().filter((w) => w.pods?.some((p) => p.node === node)).map((w) => `${w.namespace}/${w.name}`)),
         nodesOf: (ns, name) => [...new Set(inventory().find((w) => w.namespace === ns && w.name === name)?.pods?.flatMap((p) => (p.node ? [p.node] : [])) ?? [])],
+        onCaptureChunk: (c) => captures.chunk(c.node, c),
         onCaptureResult: (r) => {
           log.log(r.ok ? 'info' : 'warn', 'capture result', { ...r });
+          captures.result(r);
           o.events?.onCaptureResult?.(r);
         },
       })

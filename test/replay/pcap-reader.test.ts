@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { frameToSegment, type FrameStats } from '../../cli/replay/frames.js';
 import { CaptureFormatError, readCapture } from '../../cli/replay/pcap-reader.js';
-import { PcapWriter } from '../../cli/replay/pcap-writer.js';
+import { PcapWriter } from '../../host-agent/src/capture/pcap-writer.js';
 
 /** IPv4 + TCP (no options) carrying `payload`, from 10.0.0.1:40000 to 10.0.0.2:80. */
 function ipTcp(payload: string, flags = 0x18): Buffer {

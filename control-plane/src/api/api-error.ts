@@ -14,6 +14,8 @@ export type ApiErrorCode =
   | 'CONFLICT' // the state does not allow it (protect without a clean dry-run)
   | 'UNAVAILABLE' // try again later (queue full, shutting down); Retry-After says when
   | 'NOT_CONFIGURED' // the feature needs an option the server was not started with
+  | 'NO_AGENT' // no host agent for the workload's nodes is connected
+  | 'NOT_READY' // the resource exists but is not finished (a capture still running)
   | 'INTERNAL';
 
 export class ApiError extends Error {

@@ -36,7 +36,7 @@ export async function startHttpServer(host: string, port: number, routes: HttpRo
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://cp');
     const path = url.pathname;
-    const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
+    const send = (status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
       if (!res.headersSent) res.writeHead(status, { 'content-type': type, ...headers });
       res.end(body);
     };
@@ -73,6 +73,7 @@ export async function startHttpServer(host: string, port: number, routes: HttpRo
         const { route, params } = api.router.match(req.method ?? 'GET', path);
         api.authorize(req, route.auth);
         const out = await route.handle(context(req, params, url.searchParams, route.maxBodyBytes ?? DEFAULT_BODY_LIMIT));
+        if (out.bytes !== undefined) return send(out.status ?? 200, out.contentType ?? 'application/octet-stream', out.bytes, { 'content-length': String(out.bytes.length), ...out.headers });
         if (out.text !== undefined) return send(out.status ?? 200, out.contentType ?? 'text/plain; charset=utf-8', out.text, out.headers);
         send(out.status ?? 200, out.contentType ?? 'application/json', out.body === undefined ? '' : JSON.stringify(out.body) + '\n', out.headers);
       } catch (err) {

@@ -53,6 +53,18 @@ export const OPERATIONS: Record<string, Op> = {
   'GET /v1/workloads/{namespace}/{name}': { summary: 'One workload', parameters: [p('namespace'), p('name')], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
   'PUT /v1/workloads/{namespace}/{name}/mode': { summary: 'Set the mode (protect needs a clean dry-run unless force)', parameters: [p('namespace'), p('name')], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['mode'], properties: { mode: { type: ['string', 'null'] }, force: { type: 'boolean' }, since: { type: 'string' } } } } } }, responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404, 409) } },
   'POST /v1/workloads/{namespace}/{name}/quarantine': { summary: 'Quarantine: a deny-all policy for the workload', parameters: [p('namespace'), p('name')], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
+  'POST /v1/captures': {
+    summary: 'Ask the host agents of a workload\'s nodes for a packet capture of its pods (pcap filter subset: tcp, port N, or)',
+    requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['namespace', 'workload'], properties: { namespace: { type: 'string' }, workload: { type: 'string' }, seconds: { type: 'integer', minimum: 1, maximum: 300 }, filter: { type: 'string' }, pods: { type: 'array', items: { type: 'string' } } } } } } },
+    responses: { 202: json({ type: 'object', properties: { capture: ref('Capture') } }, 'Requested'), ...errors(400, 401, 404, 409) },
+  },
+  'GET /v1/captures': { summary: 'Captures, newest first', responses: { 200: json({ type: 'object', properties: { captures: { type: 'array', items: ref('Capture') } } }), ...errors(401) } },
+  'GET /v1/captures/{id}': { summary: 'One capture and each node\'s part', parameters: [p('id')], responses: { 200: json({ type: 'object', properties: { capture: ref('Capture') } }), ...errors(401, 404) } },
+  'GET /v1/captures/{id}/pcap': {
+    summary: 'The pcap file of a finished capture (one node\'s part)',
+    parameters: [p('id'), q('node', 'the node (default: the first finished)')],
+    responses: { 200: { description: 'pcap', content: { 'application/vnd.tcpdump.pcap': { schema: { type: 'string', format: 'binary' } } } }, ...errors(401, 404, 409) },
+  },
   'DELETE /v1/workloads/{namespace}/{name}/quarantine': { summary: 'Lift the quarantine', parameters: [p('namespace'), p('name')], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
 };
 
@@ -78,7 +90,7 @@ export function openApiDocument(routes: ReadonlyArray<Pick<Route, 'method' | 'pa
       schemas: {
         Error: {
           type: 'object', required: ['error'],
-          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { enum: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'BAD_REQUEST', 'BODY_TOO_LARGE', 'BATCH_MALFORMED', 'POLICY_INVALID', 'CONFLICT', 'UNAVAILABLE', 'NOT_CONFIGURED', 'INTERNAL'] }, message: { type: 'string' }, details: {} } } },
+          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { enum: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'BAD_REQUEST', 'BODY_TOO_LARGE', 'BATCH_MALFORMED', 'POLICY_INVALID', 'CONFLICT', 'UNAVAILABLE', 'NOT_CONFIGURED', 'NO_AGENT', 'NOT_READY', 'INTERNAL'] }, message: { type: 'string' }, details: {} } } },
         },
         Event: {
           type: 'object', required: ['id', 'time', 'kind', 'severity', 'action', 'mode', 'workload'], additionalProperties: true,
@@ -93,6 +105,15 @@ export function openApiDocument(routes: ReadonlyArray<Pick<Route, 'method' | 'pa
         EventBatch: { type: 'object', required: ['schema', 'workload', 'events'], properties: { schema: { const: 1 }, workload: { type: 'object' }, dropped: { type: 'integer', minimum: 0 }, events: { type: 'array', items: ref('Event') } } },
         IngestResult: { type: 'object', properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, id: { type: 'string' }, code: { type: 'string' }, field: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } } } } },
         Incident: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, title: { type: 'string' }, severity: { type: 'string' }, tactics: { type: 'array', items: { type: 'string' } }, steps: { type: 'array', items: { type: 'object' } }, firstMs: { type: 'integer' }, lastMs: { type: 'integer' } } },
+        Capture: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, namespace: { type: 'string' }, workload: { type: 'string' }, pods: { type: 'array', items: { type: 'string' } },
+            durationSeconds: { type: 'integer' }, filter: { type: 'string' }, reason: { type: 'string' }, incident: { type: 'string' }, requestedAt: { type: 'string' },
+            status: { enum: ['requested', 'undelivered', 'done', 'failed', 'expired'] },
+            parts: { type: 'array', items: { type: 'object', properties: { node: { type: 'string' }, status: { enum: ['running', 'done', 'failed'] }, message: { type: 'string' }, location: { type: 'string' }, packets: { type: 'integer' }, bytes: { type: 'integer' }, truncated: { type: 'boolean' } } } },
+          },
+        },
         DryRunReport: { type: 'object', properties: { clean: { type: 'boolean' }, candidate: { type: 'array', items: { type: 'string' } }, workloads: { type: 'array', items: { type: 'object' } } } },
       },
     },

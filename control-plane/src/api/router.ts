@@ -18,9 +18,10 @@ export interface RequestContext {
 
 export interface ApiResponse {
   status?: number;
-  /** JSON-encoded unless `text` is given. */
+  /** JSON-encoded unless `text` or `bytes` is given. */
   body?: unknown;
   text?: string;
+  bytes?: Buffer;
   contentType?: string;
   headers?: Record<string, string>;
 }

@@ -33,6 +33,16 @@ export interface CaptureResult {
   message: string;
   location: string;
   node: string;
+  packets: string;
+  bytes: string;
+  truncated: boolean;
+}
+
+export interface CaptureChunk {
+  id: string;
+  offset: string;
+  data: Buffer;
+  node: string;
 }
 
 export interface AgentStreamStats {
@@ -58,7 +68,8 @@ interface WireAck {
 
 interface WireAgentMessage {
   batch?: { sequence: string; dropped: string; events: string[] };
-  capture_result?: { id: string; ok: boolean; message: string; location: string };
+  capture_result?: Omit<CaptureResult, 'node'>;
+  capture_chunk?: Omit<CaptureChunk, 'node'>;
 }
 
 type Stream = grpc.ServerDuplexStream<WireAgentMessage, { ack?: WireAck; capture?: Record<string, unknown> }>;
@@ -80,6 +91,7 @@ export interface AgentEventsServerOptions {
   /** Largest message (default 16 MiB). */
   maxMessageBytes?: number;
   onCaptureResult?(r: CaptureResult): void;
+  onCaptureChunk?(c: CaptureChunk): void;
 }
 
 export class AgentEventsServer {
@@ -145,6 +157,10 @@ export class AgentEventsServer {
     call.on('error', done);
     call.on('cancelled', done);
     call.on('data', (m: WireAgentMessage) => {
+      if (m.capture_chunk) {
+        this.o.onCaptureChunk?.({ ...m.capture_chunk, node });
+        return;
+      }
       if (m.capture_result) {
         this.counters.captureResults++;
         this.o.onCaptureResult?.({ ...m.capture_result, node });

@@ -2,12 +2,11 @@
 // changes (from the correlator), and carries out their actions: webhook, syslog, quarantine (a
 // workload state the control plane turns into a deny-all policy), capture (a request down the
 // agent stream). An action that throws is counted and logged; it never stops the others.
-import { randomBytes } from 'node:crypto';
 import type { Incident } from '../correlate/incident.js';
 import { classify } from '../correlate/attack-map.js';
 import type { IngestedEvent, MeshwardEvent } from '../events/event-types.js';
 import type { EventProcessor } from '../events/ingest.js';
-import type { CaptureRequest } from '../events/ingest-grpc.js';
+import type { CaptureAsk } from './captures.js';
 import type { WorkloadStates } from '../learn/workload-states.js';
 import { kindMatches, severityAtLeast, workloadMatches, type Action, type ResponseConfig, type ResponseRule } from './rules.js';
 import { SyslogSink, type SyslogStats } from './syslog.js';
@@ -15,8 +14,8 @@ import { WebhookSink, type WebhookStats } from './webhook.js';
 
 export interface ResponderDeps {
   states: WorkloadStates;
-  /** Sends a capture request to the workload's agents; false when none is connected. */
-  capture?(req: CaptureRequest): boolean;
+  /** Asks the workload's agents for a capture (respond/captures.ts); false when none is connected. */
+  capture?(ask: CaptureAsk): boolean;
   /** Pods of a workload (for capture requests). */
   podsOf?(namespace: string, workload: string): string[];
   log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
@@ -134,7 +133,7 @@ export class Responder implements EventProcessor {
     } else if ('capture' in a) {
       this.counters.capturesRequested++;
       const ok = this.d.capture?.({
-        id: `cap-${randomBytes(6).toString('hex')}`, namespace: ns, workload: name, pods: this.d.podsOf?.(ns, name) ?? [], durationSeconds: a.capture.seconds,
+        namespace: ns, workload: name, pods: this.d.podsOf?.(ns, name) ?? [], durationSeconds: a.capture.seconds,
         filter: a.capture.filter ?? '', reason: `response rule ${r.name}`, incident: s.type === 'incident' ? s.incident.id : '',
       }) ?? false;
       if (!ok) {

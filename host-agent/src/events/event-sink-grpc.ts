@@ -3,12 +3,16 @@
 // until its ack says STORED (rejected ones are not resent: they would be rejected again); RETRY
 // resends after the delay asked; a broken stream reconnects with backoff and resends the batch
 // in flight. Bounded: past `queueLimit` events are dropped, counted, and reported as `dropped`
-// in the next batch. Capture requests on the stream are answered as not supported by this agent.
+// in the next batch. Capture requests on the stream go to the capture handler (the agent's
+// CaptureService); the pcap file comes back in order as capture_chunk messages, then the result.
+// Without a handler they are answered as not supported.
 import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { CaptureOutcome } from '../capture/capture-service.js';
 import type { AgentEvent } from './agent-event.js';
 import type { EventSink } from './event-sink.js';
 
@@ -36,10 +40,29 @@ interface Ack {
   message: string;
 }
 
+/** A capture request as the control plane sends it. */
+export interface WireCaptureRequest {
+  id: string;
+  namespace: string;
+  workload: string;
+  pods: string[];
+  duration_seconds: number;
+  filter: string;
+  reason: string;
+  incident: string;
+}
+
+/** What the capture handler reports; `file` is read back and uploaded when set. */
+export type CaptureReply = Omit<CaptureOutcome, 'id'>;
+
+export type CaptureHandler = (request: WireCaptureRequest) => Promise<CaptureReply>;
+
 interface ControlMessage {
   ack?: Ack;
-  capture?: { id: string };
+  capture?: WireCaptureRequest;
 }
+
+const CHUNK_BYTES = 256 * 1024;
 
 type Duplex = grpc.ClientDuplexStream<Record<string, unknown>, ControlMessage>;
 
@@ -48,7 +71,8 @@ export class GrpcEventSink implements EventSink {
   private inFlight: { sequence: number; events: string[]; dropped: number } | undefined;
   private sequence = 0;
   private dropped = 0;
-  private readonly counters = { sent: 0, batches: 0, retries: 0, reconnects: 0 };
+  private readonly counters = { sent: 0, batches: 0, retries: 0, reconnects: 0, capturesAnswered: 0, captureUploadsFailed: 0 };
+  private captureHandler: CaptureHandler | undefined;
   private client: grpc.Client | undefined;
   private stream: Duplex | undefined;
   private timer: NodeJS.Timeout;
@@ -74,7 +98,12 @@ export class GrpcEventSink implements EventSink {
     if (this.queue.length >= this.o.batchSize) this.pump();
   }
 
-  stats(): { queued: number; dropped: number; sent: number; batches: number; retries: number; reconnects: number } {
+  /** Who runs capture requests (the agent's CaptureService); unset, they are refused. */
+  onCapture(handler: CaptureHandler): void {
+    this.captureHandler = handler;
+  }
+
+  stats(): { queued: number; dropped: number; sent: number; batches: number; retries: number; reconnects: number; capturesAnswered: number; captureUploadsFailed: number } {
     return { queued: this.queue.length + (this.inFlight?.events.length ?? 0), dropped: this.dropped, ...this.counters };
   }
 
@@ -133,7 +162,11 @@ export class GrpcEventSink implements EventSink {
   private pump(): void {
     if (this.closed) return;
     if (!this.inFlight) {
-      if (this.queue.length === 0) return this.notifyFlushed();
+      if (this.queue.length === 0) {
+        // Idle, the stream stays open: the control plane sends capture requests down it.
+        this.connect();
+        return this.notifyFlushed();
+      }
       const events = this.queue.splice(0, this.o.batchSize);
       this.inFlight = { sequence: ++this.sequence, events, dropped: this.dropped };
     }
@@ -145,7 +178,7 @@ export class GrpcEventSink implements EventSink {
 
   private onMessage(m: ControlMessage): void {
     if (m.capture) {
-      this.stream?.write({ capture_result: { id: m.capture.id, ok: false, message: 'packet capture on request is not supported by this agent', location: '' } });
+      void this.answerCapture(m.capture);
       return;
     }
     const ack = m.ack;
@@ -165,6 +198,50 @@ export class GrpcEventSink implements EventSink {
     this.sentOn = undefined;
     if (ack.status === 'UNAUTHENTICATED') this.o.onError?.(`events: the control plane refused the node token (${ack.message})`);
     setTimeout(() => this.pump(), ack.retry_after_ms || 1000).unref();
+  }
+
+  private async answerCapture(req: WireCaptureRequest): Promise<void> {
+    const stream = this.stream;
+    if (!stream) return;
+    const reply: CaptureReply = this.captureHandler
+      ? await this.captureHandler(req).catch((err: Error) => ({ ok: false, message: `capture failed: ${err.message}`, file: '', packets: 0, bytes: 0, truncated: false }))
+      : { ok: false, message: 'packet capture on request is turned off on this agent', file: '', packets: 0, bytes: 0, truncated: false };
+    try {
+      if (reply.ok && reply.file) await this.upload(stream, req.id, reply.file);
+      if (this.stream !== stream) throw new Error('the stream broke during the upload');
+      stream.write({ capture_result: { id: req.id, ok: reply.ok, message: reply.message, location: reply.file ? `${this.o.node}:${reply.file}` : '', packets: String(reply.packets), bytes: String(reply.bytes), truncated: reply.truncated } });
+      this.counters.capturesAnswered++;
+    } catch (err) {
+      this.counters.captureUploadsFailed++;
+      this.o.onError?.(`capture ${req.id}: not delivered to the control plane (${(err as Error).message}); it stays in ${reply.file || 'nowhere'}`);
+    }
+  }
+
+  /** The file as capture_chunk messages, waiting for the stream to drain between them. */
+  private async upload(stream: Duplex, id: string, file: string): Promise<void> {
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(CHUNK_BYTES);
+      for (let offset = 0; ; ) {
+        const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, offset);
+        if (bytesRead === 0) return;
+        if (this.stream !== stream) throw new Error('the stream broke during the upload');
+        const more = stream.write({ capture_chunk: { id, offset: String(offset), data: Buffer.from(buf.subarray(0, bytesRead)) } });
+        offset += bytesRead;
+        if (!more) {
+          // Drained, or broken (the next round sees the stream gone).
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              stream.off('drain', done).off('close', done).off('error', done);
+              resolve();
+            };
+            stream.once('drain', done).once('close', done).once('error', done);
+          });
+        }
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
   private notifyFlushed(): void {
