@@ -33,7 +33,7 @@ const COMMANDS: Record<string, Command> = {
   istio: { summary: 'render the Istio resources that put Meshward into sidecars', usage: ISTIO_USAGE, run: istioCommand },
   demo: { summary: '`demo attack`: a scripted attack on the stack of `meshward up`; `demo`: one proxied app', usage: DEMO_USAGE, run: demoCommand },
   replay: { summary: 'run the HTTP and TCP streams of a pcap through the filter offline; print verdicts and events', usage: REPLAY_USAGE, run: replayCommand },
-  capture: { summary: 'capture TCP with the agent\'s capture ring into a pcap file (root)', usage: CAPTURE_USAGE, run: captureCommand },
+  capture: { summary: 'a pcap file of a workload\'s traffic through its host agents, or captured here (root)', usage: CAPTURE_USAGE, run: captureCommand },
   events: { summary: 'list stored events (from the control plane)', usage: EVENTS_USAGE, run: eventsCommand },
   incidents: { summary: 'attack chains correlated from events, with tactics', usage: INCIDENTS_USAGE, run: incidentsCommand },
   learn: { summary: 'the policy learned from a workload\'s traffic; apply it; promote its mode', usage: LEARN_USAGE, run: learnCommand },
