@@ -24,6 +24,7 @@ export function metricsText(xds: XdsMetricsSnapshot, distributor: DistributorSta
   out += line('meshward_xds_stale_nonces_total', 'requests with a stale nonce', 'counter', xds.staleNonces);
   out += line('meshward_xds_denied_total', 'streams refused: identity does not match the node', 'counter', xds.denied);
   out += line('meshward_xds_invalid_requests_total', 'streams ended for an invalid request', 'counter', xds.invalidRequests);
+  out += line('meshward_xds_fetches_total', 'unary FetchExtensionConfigs answered', 'counter', xds.fetches);
   out += line('meshward_xds_nack_log_overflow_total', 'NACK records dropped from the bounded log', 'counter', xds.nackLogOverflow);
   const h = xds.pushLatencyMs;
   out += '# HELP meshward_xds_push_latency_ms time from a snapshot change to the ACK or NACK of its push\n';

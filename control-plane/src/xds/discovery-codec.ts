@@ -14,6 +14,7 @@ export const METHOD = {
   adsDelta: '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
   ecdsSotw: '/envoy.service.extension.v3.ExtensionConfigDiscoveryService/StreamExtensionConfigs',
   ecdsDelta: '/envoy.service.extension.v3.ExtensionConfigDiscoveryService/DeltaExtensionConfigs',
+  ecdsFetch: '/envoy.service.extension.v3.ExtensionConfigDiscoveryService/FetchExtensionConfigs',
 } as const;
 
 export interface MessageCodec<T> {

@@ -59,6 +59,8 @@ export interface XdsMetricsSnapshot {
   hookErrors: number;
   /** NACK records dropped from the bounded NACK log. */
   nackLogOverflow: number;
+  /** Unary FetchExtensionConfigs answered. */
+  fetches: number;
   /** Time from a cache change to the client's ACK or NACK of the push it caused. */
   pushLatencyMs: HistogramSnapshot;
 }
@@ -78,6 +80,8 @@ export class XdsMetrics {
   invalidRequests = 0;
   hookErrors = 0;
   nackLogOverflow = 0;
+  /** Unary FetchExtensionConfigs answered. */
+  fetches = 0;
   readonly pushLatencyMs = new Histogram(PUSH_LATENCY_BUCKETS_MS);
 
   snapshot(): XdsMetricsSnapshot {
@@ -97,6 +101,7 @@ export class XdsMetrics {
       invalidRequests: this.invalidRequests,
       hookErrors: this.hookErrors,
       nackLogOverflow: this.nackLogOverflow,
+      fetches: this.fetches,
       pushLatencyMs: this.pushLatencyMs.snapshot(),
     };
   }

@@ -8,7 +8,9 @@ import { discoveryCodecs, METHOD, type MessageCodec } from './discovery-codec.js
 import { XdsError } from './errors.js';
 import { hooksGiven, withDefaults, type NackRecord, type PeerInfo, type XdsHooks } from './hooks.js';
 import { XdsMetrics, type XdsMetricsSnapshot } from './metrics.js';
-import type { NodeInfo } from './node.js';
+import { nodeInfo, type NodeInfo } from './node.js';
+import type { DiscoveryRequestMsg } from './messages.js';
+import { setVersion } from './resource.js';
 import { DeltaStream } from './stream-delta.js';
 import { SotwStream } from './stream-sotw.js';
 import type { AuthorizeRequest, AuthorizeResult, StreamContext, StreamErrorCode, StreamStatus, StreamTransport, XdsStream } from './stream.js';
@@ -103,8 +105,17 @@ export class XdsServer {
       {
         StreamExtensionConfigs: bidi(METHOD.ecdsSotw, codecs.request),
         DeltaExtensionConfigs: bidi(METHOD.ecdsDelta, codecs.deltaRequest),
+        FetchExtensionConfigs: unary(METHOD.ecdsFetch, codecs.request),
       },
-      { StreamExtensionConfigs: sotw('ecds', TYPE_URL.extensionConfig), DeltaExtensionConfigs: delta('ecds', TYPE_URL.extensionConfig) },
+      {
+        StreamExtensionConfigs: sotw('ecds', TYPE_URL.extensionConfig),
+        DeltaExtensionConfigs: delta('ecds', TYPE_URL.extensionConfig),
+        FetchExtensionConfigs: (call: grpc.ServerUnaryCall<DiscoveryRequestMsg, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
+          const r = this.fetch(call.request, peerInfo(call));
+          if ('code' in r) done({ code: STATUS[r.code], details: r.message });
+          else done(null, r.body);
+        },
+      },
     );
   }
 
@@ -179,6 +190,51 @@ export class XdsServer {
     });
   }
 
+  /**
+   * FetchExtensionConfigs: one DiscoveryRequest, one answer with the current resources (named
+   * ones, or all of the node's), with the node checked and authorized as a stream's first
+   * request is. Polling has no ACK: a client whose version_info is current still gets the
+   * resources (Envoy's REST poll would get 304; gRPC has no such answer).
+   */
+  private fetch(req: DiscoveryRequestMsg, peer: PeerInfo): { body: Buffer } | { code: StreamErrorCode; message: string } {
+    const invalid = (message: string) => {
+      this.metricsState.invalidRequests++;
+      return { code: 'INVALID_ARGUMENT' as const, message };
+    };
+    if (!req.node?.id) return invalid('node: a fetch must carry the node, with an id');
+    const typeUrl = req.type_url || TYPE_URL.extensionConfig;
+    if (typeUrl !== TYPE_URL.extensionConfig) return invalid(`type_url ${typeUrl} is not served by ExtensionConfigDiscoveryService`);
+    const node = nodeInfo(req.node);
+    let key: string;
+    try {
+      key = this.ctx.nodeKey(node);
+    } catch (err) {
+      return invalid(`node ${JSON.stringify(node.id)}: ${(err as Error).message}`);
+    }
+    const verdict = this.ctx.authorize({ peer, node, key });
+    if (!verdict.allowed) {
+      this.metricsState.denied++;
+      return { code: 'PERMISSION_DENIED', message: verdict.reason };
+    }
+    const view = this.ctx.watcher.fetch(key, typeUrl);
+    if (!view) return { code: 'UNAVAILABLE', message: `no configuration for node ${node.id} yet` };
+    const names = req.resource_names ?? [];
+    const resources = names.length === 0 ? [...view.resources.values()] : names.flatMap((n) => view.resources.get(n) ?? []);
+    this.metricsState.requests++;
+    this.metricsState.fetches++;
+    this.metricsState.responses++;
+    this.metricsState.resourcesSent += resources.length;
+    return {
+      body: this.ctx.encode.sotw({
+        version_info: names.length === 0 ? view.version : setVersion(resources),
+        resources: resources.map((r) => ({ type_url: typeUrl, value: r.body })),
+        type_url: typeUrl,
+        nonce: '',
+        control_plane: { identifier: this.ctx.controlPlaneId },
+      }),
+    };
+  }
+
   private accept(call: grpc.ServerDuplexStream<unknown, Buffer>, make: (transport: StreamTransport) => XdsStream<never>): void {
     if (this.closing) {
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the control plane is shutting down' });
@@ -234,7 +290,12 @@ function bidi<Req>(path: string, req: MessageCodec<Req>): grpc.MethodDefinition<
   };
 }
 
-function peerInfo(call: grpc.ServerDuplexStream<unknown, unknown>): PeerInfo {
+/** A unary method: the request decoded here, the response already encoded. */
+function unary<Req>(path: string, req: MessageCodec<Req>): grpc.MethodDefinition<Req, Buffer> {
+  return { ...bidi(path, req), requestStream: false, responseStream: false };
+}
+
+function peerInfo(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext' | 'getPeer'>): PeerInfo {
   const auth = call.getAuthContext();
   const cert = auth?.sslPeerCertificate;
   const san = cert && typeof cert.subjectaltname === 'string' ? cert.subjectaltname : '';
