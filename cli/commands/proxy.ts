@@ -53,6 +53,8 @@ the way an inbound Envoy sidecar runs it.
   --peers FILE              YAML list of {ip, principal, namespace, workload}: peer identity by
                             source address for plaintext connections (tests, non-mTLS setups)
   --upstream-protocol P     auto (follow the client) | http1 | http2 (default auto)
+  --route-timeout MS        as Envoy's route timeout: from the end of the request to the end of
+                            the response, else 504 (default 15000; 0: none, for long streams)
   --tcp                     TCP mode: run the network filter on every connection (protocol
                             identification, PostgreSQL/MySQL/Redis statement policy, threats)
                             in front of --upstream tcp://HOST:PORT; TLS and --peers as above
@@ -77,6 +79,7 @@ export interface ProxyCommandOptions {
   tls?: { cert: string; key: string; clientCa?: string };
   peersFile?: string;
   upstreamProtocol: 'auto' | 'http1' | 'http2';
+  routeTimeoutMs?: number;
   admin?: { host: string; port: number };
   noFilter: boolean;
   /** TCP mode (`--tcp`): the network filter in front of a tcp:// upstream. */
@@ -148,6 +151,7 @@ function proxyOptions(o: ProxyCommandOptions, configuration: string | undefined)
     port: o.listen.port,
     upstream: o.upstream,
     upstreamProtocol: o.upstreamProtocol,
+    routeTimeoutMs: o.routeTimeoutMs,
     tls: o.tls && {
       cert: readFileSync(o.tls.cert),
       key: readFileSync(o.tls.key),
@@ -298,6 +302,7 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
       'upstream-protocol': { type: 'string' },
       admin: { type: 'string' },
       'no-filter': { type: 'boolean' },
+      'route-timeout': { type: 'string' },
       tcp: { type: 'boolean' },
       egress: { type: 'boolean' },
       wasm: { type: 'string' },
@@ -326,6 +331,8 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
   if (xdsTls.some((v) => v !== undefined) && xdsTls.some((v) => v === undefined)) throw new UsageError('--xds-ca, --xds-cert and --xds-key go together');
   const xdsTimeout = Number(values['xds-timeout'] ?? '15000');
   if (!Number.isInteger(xdsTimeout) || xdsTimeout <= 0) throw new UsageError(`--xds-timeout must be a positive number of milliseconds (got "${values['xds-timeout']}")`);
+  const routeTimeout = Number(values['route-timeout'] ?? '15000');
+  if (!Number.isInteger(routeTimeout) || routeTimeout < 0) throw new UsageError(`--route-timeout must be a whole number of milliseconds, 0 for none (got "${values['route-timeout']}")`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together');
   }
@@ -352,6 +359,7 @@ export function parseProxyArgs(argv: string[]): ProxyCommandOptions {
       : undefined,
     peersFile: values.peers,
     upstreamProtocol: oneOf('--upstream-protocol', values['upstream-protocol'], ['auto', 'http1', 'http2'] as const, 'auto'),
+    routeTimeoutMs: routeTimeout,
     admin: values.admin ? parseHostPort('--admin', values.admin) : undefined,
     noFilter: values['no-filter'] ?? false,
     tcp: values.tcp ?? false,

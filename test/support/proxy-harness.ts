@@ -56,6 +56,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     tls: o.tls,
     peersFile: o.peers !== undefined ? write('peers.yaml', o.peers) : undefined,
     upstreamProtocol: o.upstreamProtocol ?? 'auto',
+    routeTimeoutMs: o.routeTimeoutMs,
     admin: o.admin ?? { host: '127.0.0.1', port: 0 },
     noFilter: o.noFilter ?? false,
     wasm: o.wasm ?? FILTER_WASM,

@@ -24,6 +24,8 @@ export interface ExchangeFactoryOptions {
    * swapped plugin applies to new streams only. */
   plugin: () => WasmPluginHandle | undefined;
   peers?: Map<string, PeerIdentity>;
+  /** Envoy's route timeout (0: none). */
+  routeTimeoutMs?: number;
 }
 
 export class ExchangeFactory {
@@ -43,7 +45,7 @@ export class ExchangeFactory {
   create(responder: DownstreamResponder, socket: Socket, protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2'): Exchange {
     const { stats, upstream } = this.options;
     stats.downstreamRequests++;
-    const exchange = new Exchange(responder, upstream, protocol, stats);
+    const exchange = new Exchange(responder, upstream, protocol, stats, this.options.routeTimeoutMs);
     const plugin = this.options.plugin();
     const connection = this.connection(socket);
     exchange.filter = plugin

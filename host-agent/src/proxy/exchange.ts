@@ -56,6 +56,12 @@ function upstreamFailureReply(reason: string): { headers: HeaderList; body: Uint
   };
 }
 
+/** Envoy's local reply when the route timeout fires before the response started. */
+function upstreamTimeoutReply(): { headers: HeaderList; body: Uint8Array } {
+  const body = Buffer.from('upstream request timeout');
+  return { headers: [[':status', '504'], ['content-length', String(body.length)], ['content-type', 'text/plain']], body };
+}
+
 /** Why a direction is paused; it resumes only when every reason has gone. */
 type PauseReason = 'peer-backpressure' | 'filter-watermark';
 
@@ -68,12 +74,16 @@ export class Exchange implements HttpStreamSink {
   private upstreamResponded = false;
   private readonly requestPauses = new Set<PauseReason>();
   private readonly responsePauses = new Set<PauseReason>();
+  private routeTimer: NodeJS.Timeout | undefined;
 
+  /** `routeTimeoutMs`: Envoy's route timeout, from the end of the downstream request to the end
+   * of the upstream response (0: none). */
   constructor(
     private readonly downstream: DownstreamResponder,
     private readonly upstream: Upstream,
     private readonly protocol: string,
     private readonly stats: ProxyStats,
+    private readonly routeTimeoutMs = 0,
   ) {
     downstream.onDrain(() => this.unpause(this.responsePauses, 'peer-backpressure', 'response'));
   }
@@ -86,24 +96,34 @@ export class Exchange implements HttpStreamSink {
     const events: UpstreamEvents = {
       onResponseHeaders: (h, end) => {
         this.upstreamResponded = true;
+        if (end) this.upstreamDone();
         this.fromUpstream(() => this.filter.encodeHeaders(h, end), true);
       },
-      onResponseData: (d, end) => this.fromUpstream(() => this.filter.encodeData(d, end)),
-      onResponseTrailers: (t) => this.fromUpstream(() => this.filter.encodeTrailers(t)),
+      onResponseData: (d, end) => {
+        if (end) this.upstreamDone();
+        this.fromUpstream(() => this.filter.encodeData(d, end));
+      },
+      onResponseTrailers: (t) => {
+        this.upstreamDone();
+        this.fromUpstream(() => this.filter.encodeTrailers(t));
+      },
       onUpstreamError: (reason, started) => this.upstreamFailed(reason, started),
       onUpstreamDrain: () => this.unpause(this.requestPauses, 'peer-backpressure', 'request'),
     };
     this.upstreamRequest = this.upstream.start(headers, endStream, events, this.protocol);
+    if (endStream) this.requestDone();
   }
 
   requestData(data: Uint8Array, endStream: boolean): void {
     if (this.finished || !this.upstreamRequest) return;
     if (!this.upstreamRequest.write(data, endStream)) this.pause(this.requestPauses, 'peer-backpressure', 'request');
+    if (endStream) this.requestDone();
   }
 
   requestTrailers(trailers: HeaderList): void {
     if (this.finished || !this.upstreamRequest) return;
     this.upstreamRequest.trailers(trailers);
+    this.requestDone();
   }
 
   responseHeaders(headers: HeaderList, endStream: boolean): void {
@@ -163,6 +183,35 @@ export class Exchange implements HttpStreamSink {
     step();
   }
 
+  /** The whole request went upstream: the route timeout starts. */
+  private requestDone(): void {
+    if (this.routeTimeoutMs <= 0 || this.routeTimer || this.finished) return;
+    this.routeTimer = setTimeout(() => this.routeTimedOut(), this.routeTimeoutMs);
+    this.routeTimer.unref();
+  }
+
+  private upstreamDone(): void {
+    if (this.routeTimer) clearTimeout(this.routeTimer);
+    this.routeTimer = undefined;
+  }
+
+  private routeTimedOut(): void {
+    this.routeTimer = undefined;
+    if (this.finished) return;
+    this.stats.upstreamTimeouts++;
+    this.upstreamRequest?.abort('route timeout');
+    if (this.responseStarted) {
+      this.reset('upstream request timeout');
+      return;
+    }
+    // The upstream is abandoned; the local reply goes through the filter's encode path as
+    // Envoy's does, and the exchange ends as a local reply (not an upstream answer).
+    this.upstreamResponded = false;
+    const reply = upstreamTimeoutReply();
+    this.filter.encodeHeaders(reply.headers, false);
+    this.filter.encodeData(reply.body, true);
+  }
+
   private upstreamFailed(reason: string, responseStarted: boolean): void {
     if (this.finished) return;
     this.stats.upstreamFailures++;
@@ -193,6 +242,7 @@ export class Exchange implements HttpStreamSink {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.upstreamDone();
     this.stats.exchangesCompleted++;
     // A local reply (a filter's 403 after the request headers went upstream) ends the exchange
     // while the upstream request is still open: reset it, as Envoy's router does, so that it

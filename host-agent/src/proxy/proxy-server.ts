@@ -42,6 +42,10 @@ export interface ProxyOptions {
   /** Without a filter the proxy only forwards (the benchmark's baseline, `--no-filter`). */
   filter?: FilterOptions;
   peers?: Map<string, PeerIdentity>;
+  /** Envoy's route timeout: from the end of the request to the end of the upstream response;
+   * past it, 504 "upstream request timeout" (or a reset once the response started). Default
+   * 15000 as Envoy's; 0 turns it off (long streams, gRPC streaming). */
+  routeTimeoutMs?: number;
   logger: HostLogger;
 }
 
@@ -89,7 +93,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     configuration = f.configuration;
   }
 
-  const factory = new ExchangeFactory({ upstream, stats, plugin: () => plugin, peers: options.peers });
+  const factory = new ExchangeFactory({ upstream, stats, plugin: () => plugin, peers: options.peers, routeTimeoutMs: options.routeTimeoutMs ?? 15_000 });
   const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) =>
     handleHttp1Request(req, res, factory),
   );

@@ -8,6 +8,8 @@ export interface ProxyStats {
   upstreamRequests: number;
   upstreamResponses: number;
   upstreamFailures: number;
+  /** Route timeouts: the upstream did not finish its response in time (504, or reset). */
+  upstreamTimeouts: number;
   streamsReset: number;
   exchangesCompleted: number;
   protocolErrors: number;
@@ -23,6 +25,7 @@ export function newProxyStats(): ProxyStats {
     upstreamRequests: 0,
     upstreamResponses: 0,
     upstreamFailures: 0,
+    upstreamTimeouts: 0,
     streamsReset: 0,
     exchangesCompleted: 0,
     protocolErrors: 0,
