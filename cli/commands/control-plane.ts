@@ -36,7 +36,10 @@ is reported with file and line and nothing is pushed.
                           workload's configuration carries its own events token
   --data DIR              state: the SQLite store (DIR/meshward.db) and the ingest key, so events
                           and tokens survive a restart (default: in memory, lost at exit)
-  --store SPEC            sqlite:PATH or postgres://USER@HOST:PORT/DB (replicas share PostgreSQL)
+  --store SPEC            sqlite:PATH or postgres://USER@HOST:PORT/DB (or MESHWARD_STORE);
+                          replicas share PostgreSQL: one of them processes every replica's events
+  --ingest-key-file FILE  the key (hex) events tokens are signed with (or MESHWARD_INGEST_KEY);
+                          replicas need the same one (default: DIR/ingest.key of --data)
   --api-token TOKEN       token of the REST API and of ingest for tools (or MESHWARD_API_TOKEN);
                           without it the API is open to anyone reaching --http
   --events-queue N        events waiting for the store, at most (default 50000); beyond it senders
@@ -78,6 +81,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
       data: { type: 'string' },
       store: { type: 'string' },
       'api-token': { type: 'string' },
+      'ingest-key-file': { type: 'string' },
       'events-queue': { type: 'string' },
       retention: { type: 'string' },
       'retention-bytes': { type: 'string' },
@@ -144,7 +148,8 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
     },
     logger: { log: (level, message, fields) => logger.log(level, message, fields) },
     dataDir: values.data ? resolve(values.data) : undefined,
-    store: values.store,
+    store: values.store ?? (process.env.MESHWARD_STORE || undefined),
+    ingestKey: values['ingest-key-file'] ? readFileSync(values['ingest-key-file'], 'utf8') : process.env.MESHWARD_INGEST_KEY || undefined,
     apiToken: values['api-token'] ?? (process.env.MESHWARD_API_TOKEN || undefined),
     events: {
       queueLimit: count('--events-queue', values['events-queue']),

@@ -26,6 +26,7 @@ import { incidentRoutes } from './api/routes-incidents.js';
 import { quarantineRoutes } from './api/routes-quarantine.js';
 import { captureRoutes } from './api/routes-captures.js';
 import { Captures } from './respond/captures.js';
+import { SharedProcessing } from './events/shared-processing.js';
 import { openApiDocument } from './api/openapi.js';
 import { staticUi } from './api/static-ui.js';
 import { Correlator } from './correlate/correlator.js';
@@ -81,6 +82,9 @@ export interface ControlPlaneOptions {
   dataDir?: string;
   /** `sqlite:PATH` or `postgres://...`; default `sqlite:<dataDir>/meshward.db`, else in memory. */
   store?: string;
+  /** The key events tokens are signed with, hex; replicas must share it (default: the data
+   * folder's, else a new one per process). */
+  ingestKey?: string;
   /** Token of the REST API (`--api-token`, MESHWARD_API_TOKEN); without it the API is open. */
   apiToken?: string;
   /** The dashboard's built files (Vite's output folder), served on the HTTP port. */
@@ -91,6 +95,9 @@ export interface ControlPlaneOptions {
 export interface EventsOptions {
   /** Events waiting for the store, at most (default 50,000). */
   queueLimit?: number;
+  /** With PostgreSQL (replicas share the store): how often workload states (mode, quarantine)
+   * changed by another replica are taken, and baselines followed (default 1000 ms). */
+  syncIntervalMs?: number;
   retention?: Partial<RetentionOptions>;
   /** How often retention runs (default 60 s). */
   retentionIntervalMs?: number;
@@ -128,6 +135,8 @@ export interface RunningControlPlane {
   /** The agents' event stream server, when `events.agentEvents` was given. */
   readonly agentEvents: AgentEventsServer | undefined;
   readonly responder: Responder;
+  /** With a shared (PostgreSQL) store: the event processing lease and its position. */
+  readonly processing: SharedProcessing | undefined;
   /** Runs retention now (it also runs on a timer). */
   retention(): Promise<void>;
   close(): Promise<void>;
@@ -140,11 +149,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const storeSpec = o.store ?? (o.dataDir ? `sqlite:${join(o.dataDir, 'meshward.db')}` : 'sqlite::memory:');
   const store = await openStore(storeSpec);
   if (!o.dataDir && !o.store) log.log('warn', 'no --data folder or --store: events are kept in memory and lost when the control plane stops');
-  const ingestAuth = new IngestAuth(IngestAuth.secretFrom(o.dataDir), o.apiToken, true);
+  const ingestAuth = new IngestAuth(IngestAuth.secretFrom(o.dataDir, o.ingestKey), o.apiToken, true);
   if (o.apiToken === undefined) log.log('warn', 'no API token (--api-token, MESHWARD_API_TOKEN): the REST API and event ingest accept anyone who can reach the HTTP port');
+  // Replicas sharing a PostgreSQL store: one of them (the lease holder) processes every
+  // replica's events (events/shared-processing.ts); each stores what it receives.
+  const shared = store.backend === 'postgres';
+  let processing: SharedProcessing | undefined;
   const ingest = new EventIngest({
     store,
     queueLimit: o.events?.queueLimit,
+    processing: shared ? 'shared' : 'inline',
+    onStored: () => processing?.kick(),
     log: (level, message, fields) => log.log(level, message, fields),
   });
   const retentionOptions: RetentionOptions = { ...DEFAULT_RETENTION, ...o.events?.retention };
@@ -185,6 +200,29 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   ingest.addProcessor(correlator);
   ingest.addProcessor(learner);
   ingest.addProcessor(responder);
+  let syncTimer: NodeJS.Timeout | undefined;
+  if (shared) {
+    const p = new SharedProcessing({
+      store,
+      run: (events) => ingest.runProcessors(events),
+      onLeadership: async (held) => {
+        if (!held) return;
+        await correlator.reload();
+        await learner.reload();
+      },
+      log: (level, message, fields) => log.log(level, message, fields),
+    });
+    processing = p;
+    p.start();
+    syncTimer = setInterval(() => {
+      void (async () => {
+        await states.refresh();
+        if (p.leader) await correlator.forgetResolved();
+        else await learner.reload();
+      })().catch((err: Error) => log.log('error', `replica sync failed: ${err.message}`));
+    }, o.events?.syncIntervalMs ?? 1000);
+    syncTimer.unref();
+  }
   const quarantined = () => new Set(states.all().filter((x) => x.quarantined).map((x) => `${x.namespace}/${x.workload}`));
   const cache = new SnapshotCache();
   const health: SourceHealth = { updates: 0, errors: 0, lastError: undefined };
@@ -252,6 +290,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     policiesYaml: selectingYaml,
   }, o.events?.promoteAfterMs);
   const promotionTimer = setInterval(() => {
+    // With replicas, only the one processing events has baselines to save and promote from.
+    if (processing && !processing.leader) return;
     void learner.save().then(() => promoter.tick()).then((done) => {
       if (done.length) log.log('info', 'promoted to monitor', { workloads: done });
     }).catch((err: Error) => log.log('error', `promotion failed: ${err.message}`));
@@ -270,7 +310,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   const status = async () => ({
     xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks(), ingest: ingest.stats(), store: await store.stats(),
-    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), captures: captures.counters, ...(agentEvents ? { agents: agentEvents.stats() } : {}),
+    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), captures: captures.counters, ...(processing ? { processing: processing.stats() } : {}), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
   });
   const router = new Router();
   router.add({ method: 'GET', path: '/v1/status', auth: 'api', handle: async () => ({ body: await status() }) });
@@ -321,14 +361,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     correlator,
     agentEvents,
     responder,
+    processing,
     retention,
     async close() {
       clearInterval(retentionTimer);
       clearInterval(promotionTimer);
+      clearInterval(syncTimer);
       sources.close();
       distributor.close();
       await agentEvents?.close();
       await ingest.close();
+      await processing?.close();
       await learner.close();
       responder.close();
       await http.close();

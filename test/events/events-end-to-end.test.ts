@@ -6,17 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { UpstreamApp } from '../support/upstream-app.js';
 import { request, startCpHarness, waitForStored, type CpHarness, type Sidecar } from '../support/control-plane-harness.js';
+import { ORDERS_READS_PROTECT } from '../support/policies.js';
 
-const POLICY = `apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: orders, namespace: shop}
-spec:
-  selector: {workloads: [orders]}
-  mode: protect
-  ingress:
-    - name: reads
-      http: [{methods: [GET], paths: ["/api/**"]}]
-`;
+const POLICY = ORDERS_READS_PROTECT;
 
 describe('events: proxy → ingest → store → meshward events', { timeout: 60_000 }, () => {
   let h: CpHarness;

@@ -13,17 +13,9 @@ import { parseResponseConfig } from '../../control-plane/src/respond/rules.js';
 import { AgentEventsClient } from '../support/agent-events-client.js';
 import { UpstreamApp } from '../support/upstream-app.js';
 import { request, startCpHarness, waitUntil, type CpHarness, type Sidecar } from '../support/control-plane-harness.js';
+import { ORDERS_READS_PROTECT } from '../support/policies.js';
 
-const POLICY = `apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: orders, namespace: shop}
-spec:
-  selector: {workloads: [orders]}
-  mode: protect
-  ingress:
-    - name: reads
-      http: [{methods: [GET], paths: ["/api/**"]}]
-`;
+const POLICY = ORDERS_READS_PROTECT;
 
 describe('response: webhook, syslog, capture and quarantine on an attack', { timeout: 60_000 }, () => {
   let h: CpHarness;

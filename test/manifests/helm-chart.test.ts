@@ -90,6 +90,24 @@ describe('Helm chart', () => {
     assert.ok(!controlPlaneArgs(renderChart({ controlPlane: { mtls: { enabled: false } } })).some((a) => a.startsWith('--tls-cert')));
   });
 
+  it('lets replicas work as one: shared store, ingest key and API token from Secrets; events routed back to it', () => {
+    for (const mtls of [true, false]) {
+      const objects = renderChart({ controlPlane: { mtls: { enabled: mtls } } });
+      validateAll(objects);
+      const pod = (objects.find((o) => o.kind === 'Deployment')!.spec as { template: { spec: { containers: Array<{ args: string[]; env: Array<{ name: string; valueFrom: { secretKeyRef: { name: string; key: string; optional: boolean } } }>; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string }> } } }).template.spec;
+      const c = pod.containers[0];
+      assert.deepEqual(c.env.map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.optional]), [
+        ['MESHWARD_STORE', 'meshward-store', true], ['MESHWARD_INGEST_KEY', 'meshward-ingest-key', true], ['MESHWARD_API_TOKEN', 'meshward-api-token', true],
+      ]);
+      assert.ok(CONTROL_PLANE_USAGE.includes('MESHWARD_STORE') && CONTROL_PLANE_USAGE.includes('MESHWARD_INGEST_KEY') && CONTROL_PLANE_USAGE.includes('MESHWARD_API_TOKEN'), 'the command reads them');
+      assert.ok(c.args.includes('--events-cluster=outbound|7070||meshward-control-plane.meshward-system.svc.cluster.local'), 'sidecars post events through Istio\'s outbound cluster');
+      assert.ok(c.args.includes('--agent-events=0.0.0.0:15020'));
+      assert.ok(c.volumeMounts.some((m) => m.name === 'data' && m.mountPath === '/var/lib/meshward') && pod.volumes.some((v) => v.name === 'data'), 'a writable data folder under a read-only root');
+      const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'meshward-control-plane')!.spec as { ports: Array<{ name: string; port: number }> };
+      assert.ok(svc.ports.some((p) => p.name === 'grpc-agents' && p.port === 15020));
+    }
+  });
+
   it('renders the host agent DaemonSet when enabled, privileged and in the host PID namespace', () => {
     const objects = renderChart({ agent: { enabled: true } });
     validateAll(objects);

@@ -71,12 +71,34 @@ export class Correlator implements EventProcessor {
 
   static async start(o: CorrelatorOptions): Promise<Correlator> {
     const c = new Correlator(o);
-    for (const row of await o.store.openIncidents(Date.now() - c.windowMs)) {
-      const i = JSON.parse(row.doc) as Incident;
-      c.open.set(i.id, i);
-      c.index(i);
-    }
+    await c.reload();
     return c;
+  }
+
+  /** Takes the open incidents from the store (at start, and when this replica takes over event
+   * processing from another). */
+  async reload(): Promise<void> {
+    this.open.clear();
+    this.byKey.clear();
+    for (const row of await this.o.store.openIncidents(Date.now() - this.windowMs)) {
+      const i = JSON.parse(row.doc) as Incident;
+      this.open.set(i.id, i);
+      this.index(i);
+    }
+  }
+
+  /** Stops joining events to incidents resolved in the store by another replica's API. */
+  async forgetResolved(): Promise<number> {
+    if (this.open.size === 0) return 0;
+    const page = await this.o.store.queryIncidents({ status: 'resolved', sinceMs: Date.now() - this.windowMs, limit: 1000 });
+    let n = 0;
+    for (const row of page.items) {
+      const i = this.open.get(row.id);
+      if (!i) continue;
+      this.forget(i);
+      n++;
+    }
+    return n;
   }
 
   async stored(events: readonly IngestedEvent[]): Promise<void> {

@@ -25,7 +25,14 @@ export class IngestAuth {
 
   /** The secret from `<dataDir>/ingest.key`, made on first start; without a folder a random one
    * (tokens then change with every start, and the next push hands sidecars the new ones). */
-  static secretFrom(dataDir: string | undefined): Buffer {
+  /** The key tokens are signed with: `shared` (hex, at least 32 bytes: the one every replica
+   * is given, so a token from one is good at all), else the data folder's, else a new one. */
+  static secretFrom(dataDir: string | undefined, shared?: string): Buffer {
+    if (shared !== undefined) {
+      const key = shared.trim();
+      if (!/^(?:[0-9a-fA-F]{2}){32,}$/.test(key)) throw new Error('the ingest key must be at least 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`');
+      return Buffer.from(key, 'hex');
+    }
     if (!dataDir) return randomBytes(32);
     const file = join(dataDir, 'ingest.key');
     if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');

@@ -4,7 +4,9 @@
 // answer is "retry" (HTTP 503 with Retry-After) and nothing of it is kept, so the sender's retry
 // loses and duplicates nothing. A failing store is retried with backoff while the queue fills,
 // which turns into backpressure on the senders. After each round, processors (anomalies,
-// correlation, learning, response) see the events newly stored, in order.
+// correlation, learning, response) see the events newly stored, in order. With a store shared by
+// replicas (`processing: 'shared'`), they do not run here: the replica holding the processing
+// lease runs them on every replica's events, read back from the store (shared-processing.ts).
 import { type IngestedEvent, type MeshwardEvent } from './event-types.js';
 import { DEFAULT_EVENT_LIMITS, isRejection, validateEvent, type EventLimits, type EventRejection } from './event-validate.js';
 import type { IngestPrincipal } from './ingest-auth.js';
@@ -32,6 +34,10 @@ export interface IngestOptions {
   maxBatchEvents?: number;
   limits?: Partial<EventLimits>;
   processors?: EventProcessor[];
+  /** `inline` (default): processors run after each round here. `shared`: they do not; each
+   * stored round calls `onStored` (the shared processing pump reads it back). */
+  processing?: 'inline' | 'shared';
+  onStored?(): void;
   /** Store retry backoff (default 100 ms doubling to 5 s). */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -241,16 +247,33 @@ export class EventIngest {
         const s = p.events.filter((e) => ids.has(e.event.id)).length;
         p.done(s, p.events.length - s);
       }
-      await this.process(stored);
+      if (this.o.processing === 'shared') this.o.onStored?.();
+      else await this.runProcessors(stored);
     }
   }
 
-  /** Inserts, then derives and inserts what processors make of the new events. */
+  /** Inserts; the events newly stored (not duplicates). */
   private async storeEvents(events: IngestedEvent[]): Promise<IngestedEvent[]> {
     const ids = new Set(await this.o.store.insertEvents(events));
     const fresh = events.filter((e) => ids.has(e.event.id));
     this.counters.eventsStored += fresh.length;
     this.counters.eventsDuplicate += events.length - fresh.length;
+    return fresh;
+  }
+
+  /**
+   * Runs the processors on events newly stored: derives (anomalies), stores what was derived,
+   * then hands both to every processor. Called after each round here, or by the shared
+   * processing pump on the lease holder. Returns the ids of the derived events stored.
+   */
+  async runProcessors(fresh: IngestedEvent[]): Promise<string[]> {
+    const events = await this.derive(fresh);
+    await this.process(events);
+    return events.slice(fresh.length).map((e) => e.event.id);
+  }
+
+  /** `fresh` and, after it, the events processors derived from it that were stored. */
+  private async derive(fresh: IngestedEvent[]): Promise<IngestedEvent[]> {
     const derived: IngestedEvent[] = [];
     for (const p of this.processors) {
       if (!p.derive) continue;

@@ -38,12 +38,20 @@ export class Learner implements EventProcessor {
 
   static async start(o: LearnerOptions): Promise<Learner> {
     const l = new Learner(o);
-    for (const d of await o.store.listBaselines()) {
-      l.builders.set(`${d.namespace}/${d.workload}`, new BaselineBuilder(JSON.parse(d.doc) as Baseline, o.limits ?? DEFAULT_BASELINE_LIMITS));
-    }
+    await l.reload();
     l.timer = setInterval(() => void l.save(), o.saveIntervalMs ?? 2000);
     l.timer.unref();
     return l;
+  }
+
+  /** Takes the baselines from the store, keeping those with unsaved changes (at start; on a
+   * replica that does not process events, to follow the one that does). */
+  async reload(): Promise<void> {
+    for (const d of await this.o.store.listBaselines()) {
+      const key = `${d.namespace}/${d.workload}`;
+      if (this.dirty.has(key)) continue;
+      this.builders.set(key, new BaselineBuilder(JSON.parse(d.doc) as Baseline, this.o.limits ?? DEFAULT_BASELINE_LIMITS));
+    }
   }
 
   stored(events: readonly IngestedEvent[]): void {

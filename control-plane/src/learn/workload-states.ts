@@ -20,13 +20,15 @@ export interface WorkloadState {
 
 export class WorkloadStates {
   private readonly states = new Map<string, WorkloadState>();
+  /** The stored document of each state, to see another replica's changes. */
+  private readonly docs = new Map<string, string>();
   private readonly listeners: Array<(s: WorkloadState) => void> = [];
 
   private constructor(private readonly store: EventStore) {}
 
   static async load(store: EventStore): Promise<WorkloadStates> {
     const s = new WorkloadStates(store);
-    for (const d of await store.listWorkloadStates()) s.states.set(`${d.namespace}/${d.workload}`, JSON.parse(d.doc) as WorkloadState);
+    await s.refresh();
     return s;
   }
 
@@ -43,10 +45,28 @@ export class WorkloadStates {
     this.listeners.push(listener);
   }
 
+  /** Takes the states changed in the store since the last look (another replica's mode switch,
+   * quarantine or dry-run), telling the listeners of each. Returns how many changed. */
+  async refresh(): Promise<number> {
+    let changed = 0;
+    for (const d of await this.store.listWorkloadStates()) {
+      const key = `${d.namespace}/${d.workload}`;
+      if (this.docs.get(key) === d.doc) continue;
+      const next = JSON.parse(d.doc) as WorkloadState;
+      this.states.set(key, next);
+      this.docs.set(key, d.doc);
+      changed++;
+      for (const l of this.listeners) l(next);
+    }
+    return changed;
+  }
+
   async update(namespace: string, workload: string, change: (s: WorkloadState) => WorkloadState): Promise<WorkloadState> {
     const next = change({ ...this.get(namespace, workload) });
-    await this.store.saveWorkloadState({ namespace, workload, updatedMs: Date.now(), doc: JSON.stringify(next) });
+    const doc = JSON.stringify(next);
+    await this.store.saveWorkloadState({ namespace, workload, updatedMs: Date.now(), doc });
     this.states.set(`${namespace}/${workload}`, next);
+    this.docs.set(`${namespace}/${workload}`, doc);
     for (const l of this.listeners) l(next);
     return next;
   }

@@ -3,10 +3,13 @@
 // transaction and is recorded in meshward_migrations; PostgreSQL replicas take an advisory lock
 // first so two starting at once do not both migrate.
 
+/** A statement both databases take, or one per database where they differ. */
+export type MigrationStatement = string | { sqlite?: string; postgres?: string };
+
 export interface Migration {
   version: number;
   name: string;
-  statements: string[];
+  statements: MigrationStatement[];
 }
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS meshward_migrations (
@@ -78,6 +81,20 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_ms BIGINT NOT NULL,
         doc TEXT NOT NULL,
         PRIMARY KEY (namespace, workload)
+      )`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'insertion order of events, processing positions',
+    statements: [
+      // SQLite's rowid already numbers rows in insertion order; PostgreSQL gets a sequence.
+      { postgres: 'ALTER TABLE events ADD COLUMN seq BIGSERIAL' },
+      { postgres: 'CREATE INDEX events_seq ON events (seq)' },
+      `CREATE TABLE processing_positions (
+        name TEXT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL
       )`,
     ],
   },

@@ -2,6 +2,8 @@
 // transaction of several statements, and the bulk insert of events that skips ids already
 // stored. store-sqlite.ts and store-postgres.ts implement it; nothing else differs.
 
+import type { StoreLease } from './store.js';
+
 export type SqlValue = string | number | null;
 
 export interface SqlStatement {
@@ -18,6 +20,10 @@ export interface SqlDriver {
   batch(statements: readonly SqlStatement[]): Promise<number[]>;
   /** Inserts rows of EVENT_COLUMNS, skipping ids present; the ids inserted. */
   insertEvents(rows: readonly SqlValue[][]): Promise<Set<string>>;
+  /** The column numbering events in insertion order (SQLite's rowid, PostgreSQL's seq). */
+  readonly positionColumn: 'rowid' | 'seq';
+  /** Takes the named lease if no one holds it (see EventStore.tryLease). */
+  tryLease(name: string): Promise<StoreLease | undefined>;
   /** Applies migrations not yet recorded (exclusively across processes where it matters). */
   migrate(run: (driver: SqlDriver) => Promise<void>): Promise<void>;
   close(): Promise<void>;

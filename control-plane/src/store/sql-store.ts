@@ -7,7 +7,7 @@ import {
   StoreError,
   type EventQuery, type EventRow, type EventStore, type FlowQuery, type FlowResult, type FlowRow,
   type IncidentQuery, type IncidentRow, type Page, type RetentionOptions, type RetentionResult,
-  type StoreStats, type WorkloadDoc,
+  type PositionedEvent, type StoreLease, type StoreStats, type WorkloadDoc,
 } from './store.js';
 
 const MAX_PAGE = 1000;
@@ -62,7 +62,10 @@ export class SqlEventStore implements EventStore {
         for (const m of MIGRATIONS) {
           if (done.has(m.version)) continue;
           await tx.batch([
-            ...m.statements.map((sql) => ({ sql, params: [] })),
+            ...m.statements.flatMap((s) => {
+              const sql = typeof s === 'string' ? s : s[db.backend];
+              return sql ? [{ sql, params: [] }] : [];
+            }),
             { sql: 'INSERT INTO meshward_migrations (version, name, applied_ms) VALUES (?, ?, ?)', params: [m.version, m.name, Date.now()] },
           ]);
         }
@@ -294,6 +297,40 @@ export class SqlEventStore implements EventStore {
       incidentsDeleted += await this.db.run('DELETE FROM incidents WHERE last_ms < ? OR (last_ms = ? AND id <= ?)', [Number(last.last_ms), Number(last.last_ms), last.id]);
     }
     return { deletedByAge, deletedBySize, incidentsDeleted };
+  }
+
+  async eventsAfter(position: number, limit: number): Promise<PositionedEvent[]> {
+    const col = this.db.positionColumn;
+    const rows = await this.db.all<{ position: number; time_ms: number; received_ms: number; severity: number; doc: string }>(
+      `SELECT ${col} AS position, time_ms, received_ms, severity, doc FROM events WHERE ${col} > ? ORDER BY ${col} LIMIT ?`,
+      [position, limit],
+    );
+    return rows.map((r) => ({
+      position: Number(r.position),
+      // Read back from the store: where it first came from is not kept; processors do not ask.
+      event: { event: JSON.parse(r.doc) as IngestedEvent['event'], doc: r.doc, timeMs: Number(r.time_ms), receivedMs: Number(r.received_ms), severityRank: Number(r.severity), origin: 'http' },
+    }));
+  }
+
+  async lastPosition(): Promise<number> {
+    const [r] = await this.db.all<{ p: number | null }>(`SELECT MAX(${this.db.positionColumn}) AS p FROM events`);
+    return Number(r?.p ?? 0);
+  }
+
+  async loadPosition(name: string): Promise<number | undefined> {
+    const [r] = await this.db.all<{ position: number }>('SELECT position FROM processing_positions WHERE name = ?', [name]);
+    return r === undefined ? undefined : Number(r.position);
+  }
+
+  async savePosition(name: string, position: number): Promise<void> {
+    await this.db.run(
+      'INSERT INTO processing_positions (name, position, updated_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms',
+      [name, position, Date.now()],
+    );
+  }
+
+  tryLease(name: string): Promise<StoreLease | undefined> {
+    return this.db.tryLease(name);
   }
 
   async stats(): Promise<StoreStats> {

@@ -5,10 +5,12 @@
 import pg from 'pg';
 import { EVENT_COLUMNS, type SqlDriver, type SqlStatement, type SqlValue } from './sql-driver.js';
 import { SqlEventStore } from './sql-store.js';
-import { StoreError } from './store.js';
+import { StoreError, type StoreLease } from './store.js';
 
 /** Arbitrary, fixed: the advisory lock key of Meshward migrations. */
 const MIGRATION_LOCK = 7_300_611;
+/** The first key of the two-key advisory locks of leases (the second: the lease's name). */
+const LEASE_SPACE = 7_300_612;
 const INT8 = 20;
 const NUMERIC = 1700;
 
@@ -26,8 +28,29 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 class PostgresDriver implements SqlDriver {
   readonly backend = 'postgres' as const;
+  readonly positionColumn = 'seq' as const;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool, private readonly url: string) {}
+
+  /** A session-level advisory lock on a connection of its own (not the pool's): held while the
+   * connection lives, released by PostgreSQL when it ends, so a crashed holder frees it. */
+  async tryLease(name: string): Promise<StoreLease | undefined> {
+    const client = new pg.Client({ connectionString: this.url, types });
+    let lost: (why: string) => void = () => undefined;
+    const lostP = new Promise<string>((resolve) => (lost = resolve));
+    client.on('error', (err) => lost(`lease connection failed: ${err.message}`));
+    client.on('end', () => lost('lease connection closed'));
+    try {
+      await client.connect();
+      const { rows } = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LEASE_SPACE, name]);
+      if (rows[0]?.ok === true) return { lost: lostP, release: () => client.end().catch(() => undefined) };
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    await client.end().catch(() => undefined);
+    return undefined;
+  }
 
   async all<T>(sql: string, params: readonly SqlValue[] = [], on: Queryable = this.pool): Promise<T[]> {
     return (await on.query(numbered(sql), params as SqlValue[])).rows as T[];
@@ -99,7 +122,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     await pool.end().catch(() => {});
     throw new StoreError('STORE_OPEN_FAILED', `cannot connect to PostgreSQL ${redact(url)}: ${(err as Error).message}`);
   }
-  return SqlEventStore.open(new PostgresDriver(pool));
+  return SqlEventStore.open(new PostgresDriver(pool, url));
 }
 
 /** The URL without its password, for messages. */

@@ -7,10 +7,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { EVENT_COLUMNS, type SqlDriver, type SqlStatement, type SqlValue } from './sql-driver.js';
 import { SqlEventStore } from './sql-store.js';
-import { StoreError } from './store.js';
+import { StoreError, type StoreLease } from './store.js';
 
 class SqliteDriver implements SqlDriver {
   readonly backend = 'sqlite' as const;
+  readonly positionColumn = 'rowid' as const;
   private readonly statements = new Map<string, Database.Statement>();
   /** Prepared on first use: the table exists only once migrations ran. */
   private insertMany: ((rows: readonly SqlValue[][]) => Set<string>) | undefined;
@@ -51,6 +52,11 @@ class SqliteDriver implements SqlDriver {
       });
     }
     return this.insertMany(rows);
+  }
+
+  /** One process owns an SQLite file: the lease is always its own. */
+  async tryLease(): Promise<StoreLease> {
+    return { lost: new Promise<string>(() => undefined), release: async () => undefined };
   }
 
   async migrate(run: (driver: SqlDriver) => Promise<void>): Promise<void> {

@@ -165,8 +165,33 @@ export interface EventStore {
   /** Distinct requests per workload and caller, for dry-run and the network map. */
   flows(q: FlowQuery): Promise<FlowResult>;
   applyRetention(options: RetentionOptions, nowMs?: number): Promise<RetentionResult>;
+  /** Events stored after `position` in insertion order (0: from the start), at most `limit`.
+   * Positions increase with insertion but, with concurrent writers, may become visible out of
+   * order or never (a rolled-back insert): readers allow for gaps. */
+  eventsAfter(position: number, limit: number): Promise<PositionedEvent[]>;
+  /** The newest position (0 when no event is stored). */
+  lastPosition(): Promise<number>;
+  loadPosition(name: string): Promise<number | undefined>;
+  savePosition(name: string, position: number): Promise<void>;
+  /** Takes the named lease if free. PostgreSQL: an advisory lock held by a connection of its
+   * own, released when it closes (a crashed holder loses it). SQLite: always granted (one
+   * process owns the file). */
+  tryLease(name: string): Promise<StoreLease | undefined>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+}
+
+/** A role held by one process at a time among those sharing a store. */
+export interface StoreLease {
+  /** Resolves, with the reason, if the lease is lost (its connection broke). */
+  readonly lost: Promise<string>;
+  release(): Promise<void>;
+}
+
+/** An event with its place in the store's insertion order. */
+export interface PositionedEvent {
+  position: number;
+  event: IngestedEvent;
 }
 
 export class StoreError extends Error {

@@ -131,6 +131,7 @@ describe('event ingest', () => {
     const broken: EventProcessor = { name: 'broken', stored: () => { throw new Error('boom'); } };
     const ingest = new EventIngest({ store: sqlite, processors: [deriver, broken, watcher] });
     await ingest.submit({ events: [makeEvent(), makeEvent({ kind: 'http.attack', severity: 'high' })], principal: open, origin: 'http' });
+    await ingest.flush(); // the answer means stored; processors run right after
     assert.deepEqual(seen, ['http.flow', 'http.attack', 'anomaly.test']);
     assert.equal(ingest.stats().eventsDerived, 1);
     assert.equal(ingest.stats().processorErrors, 1);

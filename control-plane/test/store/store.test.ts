@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openStore, type EventStore, type IncidentRow } from '../../src/store/index.js';
+import { openStore, SCHEMA_VERSION, type EventStore, type IncidentRow } from '../../src/store/index.js';
 import { asIngested, makeEvent, makePgDatabase } from '../support/event-fixtures.js';
 
 interface Backend {
@@ -52,7 +52,7 @@ for (const backend of backends) {
 
     it('migrates once: opening the same store again finds the schema in place', async () => {
       const again = await openStore(env.spec);
-      assert.equal((await again.stats()).schemaVersion, 1);
+      assert.equal((await again.stats()).schemaVersion, SCHEMA_VERSION);
       await again.close();
     });
 
@@ -179,6 +179,44 @@ for (const backend of backends) {
       await store.close();
       store = await openStore(env.spec);
       assert.deepEqual((await store.queryEvents({ namespace: 'restart' })).items.map((r) => r.id), [e.id]);
+    });
+
+    it('reads events back in insertion order after a position, and keeps named positions', async () => {
+      const start = await store.lastPosition();
+      const evs = [0, 1, 2].map((i) => makeEvent({ at: T0 + 300_000 - i, workload: { namespace: 'order', name: 'w' } }));
+      await store.insertEvents(evs.map((e) => asIngested(e)));
+      const read = await store.eventsAfter(start, 10);
+      assert.deepEqual(read.map((r) => r.event.event.id), evs.map((e) => e.id), 'insertion order, not event time');
+      assert.ok(read.every((r, i) => i === 0 || r.position > read[i - 1].position));
+      assert.equal(await store.lastPosition(), read[2].position);
+      assert.deepEqual((await store.eventsAfter(read[0].position, 1)).map((r) => r.event.event.id), [evs[1].id]);
+      assert.equal(read[0].event.timeMs, T0 + 300_000);
+      assert.equal(await store.loadPosition('test'), undefined);
+      await store.savePosition('test', read[1].position);
+      await store.savePosition('test', read[2].position);
+      assert.equal(await store.loadPosition('test'), read[2].position);
+    });
+
+    it('grants a lease to one holder at a time (SQLite: the one process)', async () => {
+      const a = await store.tryLease('test-lease');
+      assert.ok(a, 'the first taker gets it');
+      const other = await openStore(env.spec);
+      try {
+        const b = await other.tryLease('test-lease');
+        if (backend.name === 'postgres') {
+          assert.equal(b, undefined, 'held elsewhere');
+          await a.release();
+          assert.match(await a.lost, /closed/);
+          const c = await other.tryLease('test-lease');
+          assert.ok(c, 'free again once released');
+          await c.release();
+        } else {
+          assert.ok(b);
+          await a.release();
+        }
+      } finally {
+        await other.close();
+      }
     });
   });
 }

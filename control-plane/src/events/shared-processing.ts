@@ -1,0 +1,178 @@
+// Event processing with a store shared by replicas (PostgreSQL): every replica stores the events
+// it receives, and the one replica holding the store's processing lease runs the processors
+// (anomalies, correlation, learning, response) on all of them, read back in insertion order.
+// So an attack whose steps reach different replicas is still one incident, and one baseline
+// learns from all the traffic. The holder's position is saved; when it dies its lease goes with
+// its connection, another replica takes it and goes on from there (events of the last round may
+// be processed twice: at least once, never lost).
+//
+// Insertion positions of concurrent writers become visible out of order, and a rolled-back
+// insert leaves a hole forever: a missing position holds the saved position back until it
+// appears or `gapMs` has passed (then it is given up, counted as `gapsSkipped`).
+import type { IngestedEvent } from './event-types.js';
+import type { EventStore, StoreLease } from '../store/store.js';
+
+export interface SharedProcessingOptions {
+  store: EventStore;
+  /** Runs the processors on newly read events; returns the ids of events it derived and stored
+   * (already processed: skipped when read back). */
+  run(events: IngestedEvent[]): Promise<string[]>;
+  /** The lease and saved position's name (default `events`). */
+  name?: string;
+  /** Reads per second while holding the lease: one every pollMs (default 250), plus kick(). */
+  pollMs?: number;
+  /** How often a replica without the lease tries to take it (default 1000 ms). */
+  leaseRetryMs?: number;
+  gapMs?: number;
+  /** Events per read (default 2000). */
+  batch?: number;
+  /** Called when this replica takes (true) or loses (false) the lease, before it processes. */
+  onLeadership?(held: boolean): void | Promise<void>;
+  log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SharedProcessingStats {
+  leader: boolean;
+  position: number;
+  leasesTaken: number;
+  leasesLost: number;
+  rounds: number;
+  eventsProcessed: number;
+  gapsSkipped: number;
+  errors: number;
+}
+
+/** Derived ids remembered until read back, at most. */
+const MAX_SKIP = 100_000;
+
+export class SharedProcessing {
+  private lease: StoreLease | undefined;
+  private position = 0;
+  /** Processed positions above `position` (past a hole). */
+  private readonly seenAbove = new Set<number>();
+  private holeSince: number | undefined;
+  private readonly skip = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private pending = false;
+  private lastLeaseTry = 0;
+  private closed = false;
+  private readonly counters = { leasesTaken: 0, leasesLost: 0, rounds: 0, eventsProcessed: 0, gapsSkipped: 0, errors: 0 };
+  private readonly o: Required<Omit<SharedProcessingOptions, 'onLeadership' | 'log'>> & Pick<SharedProcessingOptions, 'onLeadership' | 'log'>;
+
+  constructor(options: SharedProcessingOptions) {
+    this.o = { name: 'events', pollMs: 250, leaseRetryMs: 1000, gapMs: 5000, batch: 2000, ...options };
+  }
+
+  get leader(): boolean {
+    return this.lease !== undefined;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.o.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** A round soon (events were just stored here). */
+  kick(): void {
+    if (this.pending || this.closed) return;
+    this.pending = true;
+    this.chain = this.chain.then(async () => {
+      this.pending = false;
+      try {
+        await this.round();
+      } catch (err) {
+        this.counters.errors++;
+        this.o.log?.('error', `shared event processing failed (retried): ${(err as Error).message}`);
+      }
+    });
+  }
+
+  /** Resolves when the rounds asked so far have run (tests). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  stats(): SharedProcessingStats {
+    return { leader: this.leader, position: this.position, ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.chain;
+    const lease = this.lease;
+    this.lease = undefined;
+    await lease?.release();
+  }
+
+  private async round(): Promise<void> {
+    if (!this.lease && !(await this.takeLease())) return;
+    for (;;) {
+      const rows = await this.o.store.eventsAfter(this.position, this.o.batch);
+      const events: IngestedEvent[] = [];
+      for (const r of rows) {
+        if (this.seenAbove.has(r.position)) continue;
+        if (this.skip.delete(r.event.event.id)) continue;
+        events.push(r.event);
+      }
+      if (events.length > 0) {
+        const derived = await this.o.run(events);
+        if (this.skip.size + derived.length > MAX_SKIP) this.skip.clear();
+        for (const id of derived) this.skip.add(id);
+        this.counters.eventsProcessed += events.length;
+      }
+      this.counters.rounds++;
+      for (const r of rows) this.seenAbove.add(r.position);
+      const before = this.position;
+      this.advance();
+      if (this.position !== before) await this.o.store.savePosition(this.o.name, this.position);
+      // Another read only if this one was full and moved on.
+      if (rows.length < this.o.batch || this.position === before) return;
+    }
+  }
+
+  /** Moves the position over what is contiguous; gives up a hole older than gapMs. */
+  private advance(): void {
+    while (this.seenAbove.delete(this.position + 1)) this.position++;
+    if (this.seenAbove.size === 0) {
+      this.holeSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.holeSince ??= now;
+    if (now - this.holeSince < this.o.gapMs) return;
+    this.counters.gapsSkipped++;
+    this.position = Math.min(...this.seenAbove) - 1;
+    this.holeSince = undefined;
+    this.advance();
+  }
+
+  private async takeLease(): Promise<boolean> {
+    if (Date.now() - this.lastLeaseTry < this.o.leaseRetryMs) return false;
+    this.lastLeaseTry = Date.now();
+    const lease = await this.o.store.tryLease(this.o.name);
+    if (!lease) return false;
+    if (this.closed) {
+      await lease.release();
+      return false;
+    }
+    this.position = (await this.o.store.loadPosition(this.o.name)) ?? (await this.o.store.lastPosition());
+    this.seenAbove.clear();
+    this.holeSince = undefined;
+    this.skip.clear();
+    this.lease = lease;
+    this.counters.leasesTaken++;
+    this.o.log?.('info', 'this replica now runs event processing (correlation, learning, response)', { position: this.position });
+    void lease.lost.then(async (why) => {
+      if (this.lease !== lease) return;
+      this.lease = undefined;
+      this.counters.leasesLost++;
+      this.o.log?.('warn', `event processing lease lost: ${why}`);
+      await this.o.onLeadership?.(false);
+    });
+    await this.o.onLeadership?.(true);
+    return true;
+  }
+}
