@@ -28,7 +28,8 @@ bool IsScript(int fd) {
 
 }  // namespace
 
-int ExecPaths::Open() {
+int ExecPaths::Open(size_t limit) {
+  limit_ = limit;
   fd_ = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
   return fd_ < 0 ? errno : 0;
 }
@@ -83,7 +84,7 @@ void ExecPaths::Drain() {
         list.back().script = script;
         continue;
       }
-      if (held_ >= kLimit) {
+      if (held_ >= limit_) {
         dropped += held_;
         byPid_.clear();
         held_ = 0;

@@ -21,7 +21,8 @@ class ExecPaths {
   ~ExecPaths() { Close(); }
 
   // Opens the notification group; returns 0 or the errno (fanotify unavailable or not root).
-  int Open();
+  // `limit`: paths held unclaimed at most (past it all are dropped and counted).
+  int Open(size_t limit);
   int fd() const { return fd_; }
   void Close();
   // Mount mark for FAN_OPEN_EXEC (add or remove); an inode ignore mark (a loader). 0 or errno.
@@ -46,7 +47,7 @@ class ExecPaths {
     uint32_t age = 0;
     bool script = false;  // its interpreter's open is still to come
   };
-  static constexpr size_t kLimit = 16384;
+  size_t limit_ = 16384;
   int fd_ = -1;
   size_t held_ = 0;
   std::unordered_map<int32_t, std::deque<Entry>> byPid_;

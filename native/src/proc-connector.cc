@@ -61,7 +61,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
                         InstanceMethod<&ProcConnector::IgnoreExec>("ignoreExec")});
   }
 
-  // new ProcConnector({enrich?, maxArgBytes?, coalesceMs?, execPaths?, queueLimit?, rcvbuf?}, onBatch)
+  // new ProcConnector({enrich?, maxArgBytes?, coalesceMs?, execPaths?, execPathsLimit?, queueLimit?, rcvbuf?}, onRound)
   explicit ProcConnector(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcConnector>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) ThrowUsage(env, "ProcConnector(options, onBatch)");
@@ -72,6 +72,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     size_t queueLimit = o.Has("queueLimit") ? o.Get("queueLimit").ToNumber().Uint32Value() : 262144;
     int rcvbuf = o.Has("rcvbuf") ? o.Get("rcvbuf").ToNumber().Int32Value() : 16 << 20;
     bool execPaths = o.Has("execPaths") && o.Get("execPaths").ToBoolean();
+    size_t execPathsLimit = o.Has("execPathsLimit") ? o.Get("execPathsLimit").ToNumber().Uint32Value() : 16384;
 
     fd_ = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
     if (fd_ < 0) ThrowErrno(env, "proc connector: socket(NETLINK_CONNECTOR)", errno, "CAP_NET_ADMIN");
@@ -96,7 +97,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     }
     if (execPaths) {
       // Without fanotify the connector still runs; exec paths then come from /proc alone.
-      int err = paths_.Open();
+      int err = paths_.Open(execPathsLimit);
       if (err != 0) pathsError_ = std::string("fanotify_init: ") + std::strerror(err) + (err == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
     }
     for (size_t i = 0; i < kBatch; i++) {

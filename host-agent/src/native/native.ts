@@ -44,6 +44,8 @@ export interface ProcConnectorStats {
   rounds: number;
   execPathEvents: number;
   execPathOverflows: number;
+  /** Exec paths no exec claimed (an exec that failed after opening its file), or dropped past
+   * `execPathsLimit` held at once. */
   execPathsStale: number;
   execPathsFilled: number;
 }
@@ -155,7 +157,7 @@ export interface NativeAddon {
   FAN: Record<'ACCESS' | 'MODIFY' | 'CLOSE_WRITE' | 'CLOSE_NOWRITE' | 'OPEN' | 'OPEN_EXEC' | 'OPEN_PERM' | 'ACCESS_PERM' | 'OPEN_EXEC_PERM' | 'ONDIR', number>;
   /** `onRound` gets each reader round as records (forEachProcRecord decodes them). */
   ProcConnector: new (
-    options: { enrich?: boolean; maxArgBytes?: number; coalesceMs?: number; execPaths?: boolean; queueLimit?: number; rcvbuf?: number },
+    options: { enrich?: boolean; maxArgBytes?: number; coalesceMs?: number; execPaths?: boolean; execPathsLimit?: number; queueLimit?: number; rcvbuf?: number },
     onRound: (records: Buffer) => void,
   ) => NativeProcConnector;
   Fanotify: new (

@@ -2,7 +2,9 @@
 // clear error for records the decoder cannot read.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadPrivilegedNative, PROC_EVENT, type RawProcEvent } from '../../src/native/native.js';
 import { forEachProcRecord } from '../../src/native/proc-records.js';
@@ -32,6 +34,36 @@ describe('native: proc connector records', () => {
       assert.equal(conn.stats().queueDropped, 0);
     } finally {
       conn.close();
+    }
+  });
+
+  it('counts exec paths no exec claims (an exec that failed after opening its file) and those past the limit', { skip: native.ok ? undefined : native.reason }, async () => {
+    if (!native.ok) return;
+    const dir = mkdtempSync(join(tmpdir(), 'mw-exec-'));
+    // No "#!": execve opens it for exec, then fails (ENOEXEC), and the shell runs it itself.
+    writeFileSync(join(dir, 'no-shebang'), 'exit 0\n', { mode: 0o755 });
+    const run = (conn: { watchExecs(path: string, add: boolean): void }, script: string): Promise<unknown> => {
+      conn.watchExecs(dir, true);
+      const child = spawn('/bin/sh', ['-c', script], { stdio: 'ignore', cwd: dir });
+      return new Promise((resolve) => child.on('exit', () => setTimeout(resolve, 50)));
+    };
+    const stale = new native.addon.ProcConnector({ execPaths: true }, () => undefined);
+    try {
+      await run(stale, './no-shebang');
+      assert.ok(stale.stats().execPathEvents >= 1, 'the open for exec was reported');
+      assert.ok(stale.stats().execPathsStale >= 1, JSON.stringify(stale.stats()));
+    } finally {
+      stale.close();
+    }
+    // Past the limit of paths held: a burst of execs of one mount in one round.
+    copyFileSync('/usr/bin/true', join(dir, 'quick'));
+    const limited = new native.addon.ProcConnector({ execPaths: true, execPathsLimit: 2 }, () => undefined);
+    try {
+      await run(limited, Array.from({ length: 40 }, () => './quick').join('; '));
+      assert.ok(limited.stats().execPathsStale >= 1, JSON.stringify(limited.stats()));
+    } finally {
+      limited.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
