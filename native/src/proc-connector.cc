@@ -148,7 +148,8 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
       // Events keep coming: one round per window (only the stop fd wakes the thread in it)
       // until a round finds nothing, instead of a wake-up per event.
       while (got > 0 && busy && coalesceMs_ > 0) {
-        if (poll(fds, 1, coalesceMs_) != 0) return pump_.Schedule();
+        int w = poll(fds, 1, coalesceMs_);
+        if (w > 0 || (w < 0 && errno != EINTR)) return pump_.Schedule();
         got = Round();
         lastRound = std::chrono::steady_clock::now();
       }
@@ -213,8 +214,12 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     last_.clear();
     for (size_t i = 0; i < round_.size(); i++) {
       const ProcEv& ev = round_[i];
-      if (ev.type == kExec) last_[ev.tgid] = static_cast<int64_t>(i);
-      else if (ev.type == kExit) {
+      if (ev.type == kExec) {
+        auto it = last_.find(ev.tgid);
+        // An earlier exec of the same process in this round: its image is already replaced.
+        if (it != last_.end()) round_[static_cast<size_t>(it->second >= 0 ? it->second : -1 - it->second)].flags |= kGone;
+        last_[ev.tgid] = static_cast<int64_t>(i);
+      } else if (ev.type == kExit) {
         auto it = last_.find(ev.tgid);
         if (it != last_.end() && it->second >= 0) it->second = -1 - it->second;  // exited after that exec
       }
