@@ -5,7 +5,8 @@
 // the round up as one Buffer of records. Nothing is decided here.
 //
 // Cost under an exec storm is mostly wake-ups (three events per short process), so while events
-// keep coming the thread reads at most once per `coalesceMs` (a quiet host is read at once).
+// keep coming the thread reads once per window, 2 ms growing to `coalesceMs` (10 ms) as the
+// storm lasts; a quiet host is read at once.
 // Within a round only the last exec of a process that has not exited is read from /proc: an
 // earlier exec's image is already replaced, and an exited process has no image or arguments left
 // (its cgroup is read while it is a zombie; its path comes from fanotify). Parents come from the
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <unordered_map>
@@ -142,16 +144,19 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
       }
       if (fds[0].revents) break;
       auto now = std::chrono::steady_clock::now();
-      bool busy = now - lastRound < std::chrono::milliseconds(2 * coalesceMs_);
+      bool busy = now - lastRound < std::chrono::milliseconds(2 * std::min(2, coalesceMs_));
       lastRound = now;
       size_t got = Round();
       // Events keep coming: one round per window (only the stop fd wakes the thread in it)
-      // until a round finds nothing, instead of a wake-up per event.
+      // until a round finds nothing, instead of a wake-up per event. The window starts short
+      // (a burst is read within 2 ms) and doubles up to coalesceMs while the storm lasts.
+      int window = std::min(2, coalesceMs_);
       while (got > 0 && busy && coalesceMs_ > 0) {
-        int w = poll(fds, 1, coalesceMs_);
+        int w = poll(fds, 1, window);
         if (w > 0 || (w < 0 && errno != EINTR)) return pump_.Schedule();
         got = Round();
         lastRound = std::chrono::steady_clock::now();
+        window = std::min(window * 2, coalesceMs_);
       }
     }
     pump_.Schedule();
@@ -434,7 +439,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
   int stopFd_ = -1;
   bool enrich_ = true;
   uint32_t maxArgBytes_ = 4096;
-  int coalesceMs_ = 5;
+  int coalesceMs_ = 10;
   bool stopped_ = false;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> received_{0}, overruns_{0}, enrichMissed_{0}, rounds_{0}, pathsFilled_{0};

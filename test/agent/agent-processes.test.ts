@@ -75,7 +75,7 @@ describe('host agent: processes in pods', { skip }, () => {
 
   it('reports the path of processes that exit at once, gone before /proc could be read', async () => {
     // Ten new binaries, each run once by a loop: each exits in well under a millisecond, while
-    // the agent reads /proc at most once per round (5 ms under load). Their paths come from the
+    // the agent reads /proc once per round (every 2 to 10 ms under load). Their paths come from the
     // fanotify exec notifications; their arguments are gone with them (nothing else holds them).
     const tag = randomBytes(3).toString('hex');
     mkdirSync(`${pod.root}/usr/local/bin`, { recursive: true });
