@@ -52,6 +52,9 @@ template <typename Ev>
 class Pump {
  public:
   using Convert = std::function<Napi::Value(Napi::Env, const Ev&)>;
+  // One value for a whole batch (a Buffer of records): one allocation per call up instead of
+  // an object per event.
+  using ConvertBatch = std::function<Napi::Value(Napi::Env, const std::vector<Ev>&)>;
 
   // `owner` (the wrapping JS object) is kept from garbage collection until the last queued
   // call has run: a call queued just before close() must not find the object freed.
@@ -61,6 +64,12 @@ class Pump {
     convert_ = std::move(convert);
     owner->Napi::template ObjectWrap<Owner>::Ref();
     tsfn_ = Napi::ThreadSafeFunction::New(env, callback, name, 0, 1, [owner](Napi::Env) { owner->Napi::template ObjectWrap<Owner>::Unref(); });
+  }
+
+  template <typename Owner>
+  void StartBatch(Napi::Env env, Napi::Function callback, const char* name, size_t limit, ConvertBatch convert, Owner* owner) {
+    convertBatch_ = std::move(convert);
+    Start(env, callback, name, limit, nullptr, owner);
   }
 
   // Producer thread. With `now` false the event waits for Schedule(), so a producer that
@@ -130,12 +139,18 @@ class Pump {
     }
     if (batch.empty() || env == nullptr) return;
     Napi::HandleScope scope(env);
-    Napi::Array arr = Napi::Array::New(env, batch.size());
-    for (size_t i = 0; i < batch.size(); i++) arr.Set(static_cast<uint32_t>(i), convert_(env, batch[i]));
+    Napi::Value arg;
+    if (convertBatch_) {
+      arg = convertBatch_(env, batch);
+    } else {
+      Napi::Array arr = Napi::Array::New(env, batch.size());
+      for (size_t i = 0; i < batch.size(); i++) arr.Set(static_cast<uint32_t>(i), convert_(env, batch[i]));
+      arg = arr;
+    }
     delivered_ += batch.size();
     batches_++;
     try {
-      fn.Call({arr});
+      fn.Call({arg});
     } catch (const Napi::Error& e) {
       // A throwing handler must not take the reader down; the error surfaces as an uncaught
       // exception on the JS side, where the agent's own handlers catch it.
@@ -151,6 +166,7 @@ class Pump {
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> batches_{0};
   Convert convert_;
+  ConvertBatch convertBatch_;
   Napi::ThreadSafeFunction tsfn_;
 };
 

@@ -2,6 +2,8 @@
 // protect mode an unlisted binary is refused before it runs. Real pods: network namespace,
 // kubepods cgroup, overlay root; the agent with its native monitors.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Pod } from '../support/pods.js';
 import { skipReason, startAgent, type TestAgent } from './support-agent.js';
@@ -69,6 +71,30 @@ describe('host agent: processes in pods', { skip }, () => {
     assert.equal(e.action, 'alert');
     assert.equal(e.attack?.technique, 'T1059.004');
     assert.match((e.process as { parents: Array<{ exe: string }> }).parents[0].exe, /python3/);
+  });
+
+  it('reports the path of processes that exit at once, gone before /proc could be read', async () => {
+    // Ten new binaries, each run once by a loop: each exits in well under a millisecond, while
+    // the agent reads /proc once per round (every 2 to 10 ms under load). Their paths come from the
+    // fanotify exec notifications; their arguments are gone with them (nothing else holds them).
+    const tag = randomBytes(3).toString('hex');
+    mkdirSync(`${pod.root}/usr/local/bin`, { recursive: true });
+    const names = Array.from({ length: 10 }, (_, i) => `/usr/local/bin/quick-${tag}-${i}`);
+    for (const n of names) copyFileSync('/usr/bin/true', pod.root + n);
+    const filled0 = t.agent.processMonitor!.status().counters.execPathsFilled ?? 0;
+    const r = await pod.exec('/bin/sh', ['-c', names.join('; ')]);
+    assert.equal(r.code, 0, r.stderr);
+    const events = [];
+    for (const n of names) {
+      const e = await t.sink.waitFor((e) => e.kind === 'process.exec' && (e.process as { exe: string }).exe === n, 5000, `the exec of ${n}`);
+      assert.equal(e.workload.pod, 'orders-1');
+      assert.equal((e.container as { id: string }).id, pod.containerId);
+      events.push(e.process as { exe: string; args: string[]; partial?: boolean });
+    }
+    const gone = events.filter((p) => p.partial);
+    assert.ok(gone.length >= 1, `at least one was gone before /proc was read: ${JSON.stringify(events)}`);
+    for (const p of gone) assert.deepEqual(p.args, [], 'no arguments are invented for a gone process');
+    assert.ok((t.agent.processMonitor!.status().counters.execPathsFilled ?? 0) - filled0 >= gone.length, 'their paths came from the exec notifications');
   });
 
   it('in protect mode refuses an unlisted binary before it runs, and lets listed ones run', async () => {

@@ -33,8 +33,20 @@ export function newParseStats(): ParseStats {
   return { frames: 0, tcp: 0, truncated: 0, other: 0 };
 }
 
+/** Address texts by value: a capture sees few addresses, each in many segments, and the same
+ * string instance makes the reassembler's flow lookups cheap. Bounded; cleared when full. */
+const IP4_TEXT = new Map<number, string>();
+const IP4_TEXT_LIMIT = 4096;
+
 function ip4(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const value = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  let text = IP4_TEXT.get(value);
+  if (text === undefined) {
+    text = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+    if (IP4_TEXT.size >= IP4_TEXT_LIMIT) IP4_TEXT.clear();
+    IP4_TEXT.set(value, text);
+  }
+  return text;
 }
 
 function ip6(b: Uint8Array, o: number): string {

@@ -41,22 +41,54 @@ export function newInspectorStats(): InspectorStats {
 
 let nextConnectionId = 1;
 
+/** Body buffers are carved from shared slabs (as Node's own pool does for small buffers, but
+ * for bodies of a few KB too): one allocation per slab instead of one per body. A slab lives as
+ * long as any body carved from it. */
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
+
+function carve(size: number): Buffer {
+  if (size > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(size);
+  if (slabUsed + size > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += (size + 7) & ~7;
+  return out;
+}
+
 /** Gathers body chunks up to `limit` bytes, copied once into a buffer of its own as they come
- * (a segment points into a whole capture block, which a reference would keep alive). */
+ * (a segment points into a whole capture block, which a reference would keep alive). The
+ * buffer is sized to the body when its length is announced (small ones come from Node's pool),
+ * else starts small and doubles up to the limit. */
 class BodyGather {
   private buf: Buffer | undefined;
   private size = 0;
+  private expected = 0;
   constructor(private readonly limit = 64 * 1024) {}
+
+  /** The next body's announced length (0: unknown). */
+  expect(length: number): void {
+    this.expected = length > 0 ? Math.min(length, this.limit) : 0;
+  }
 
   add(d: Uint8Array, flush: (b: Uint8Array) => void): void {
     let at = 0;
     while (at < d.length) {
-      this.buf ??= Buffer.allocUnsafe(this.limit);
-      const n = Math.min(d.length - at, this.limit - this.size);
+      if (!this.buf) this.buf = carve(this.expected || Math.min(this.limit, Math.max(4096, d.length - at)));
+      else if (this.size === this.buf.length && this.size < this.limit) this.grow(d.length - at);
+      const n = Math.min(d.length - at, this.buf.length - this.size);
       this.buf.set(d.subarray(at, at + n), this.size);
       this.size += n;
       at += n;
-      if (this.size >= this.limit) flush(this.take());
+      if (this.size >= this.limit) {
+        // A body beyond the limit: the rest comes in pieces of the limit.
+        const expected = this.expected;
+        flush(this.take());
+        this.expected = expected;
+      }
     }
   }
 
@@ -65,8 +97,21 @@ class BodyGather {
     const out = this.buf.subarray(0, this.size);
     this.buf = undefined;
     this.size = 0;
+    this.expected = 0;
     return out;
   }
+
+  private grow(more: number): void {
+    const next = carve(Math.min(this.limit, Math.max(this.size * 2, this.size + more)));
+    next.set(this.buf!.subarray(0, this.size));
+    this.buf = next;
+  }
+}
+
+/** The Content-Length of a head (0 when absent or not a number). */
+function contentLength(headers: HeaderList): number {
+  for (const [n, v] of headers) if (n === 'content-length') return Number(v) || 0;
+  return 0;
 }
 
 export class PassiveConnection implements FlowConsumer {
@@ -177,6 +222,7 @@ export class PassiveConnection implements FlowConsumer {
       else rest.push([n, v]);
     }
     const list: HeaderList = [[':method', method], [':scheme', 'http'], [':authority', authority], [':path', target], ...rest];
+    if (!bodyless) this.reqBody.expect(contentLength(headers));
     const stream = this.plugin.createHttpStream({ connection: this.info, protocol: version === 'HTTP/1.0' ? 'HTTP/1.0' : 'HTTP/1.1', startTime: Date.now() }, NOOP_HTTP_SINK);
     this.current = { stream, bodyless };
     this.res!.requestMethods.push(method);
@@ -198,6 +244,7 @@ export class PassiveConnection implements FlowConsumer {
     this.responding = this.pending.shift() ?? this.current;
     if (!this.responding) return;
     this.responding.bodyless = bodyless;
+    if (!bodyless) this.resBody.expect(contentLength(headers));
     this.responding.stream.encodeHeaders([[':status', start[1]], ...headers], bodyless);
   }
 

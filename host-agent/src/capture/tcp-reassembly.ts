@@ -59,7 +59,17 @@ class Flow {
     readonly key: string,
     readonly clientKey: string,
     readonly consumer: FlowConsumer | undefined,
+    readonly ends: FlowEndpoints,
   ) {}
+
+  /** 1: the segment is the client's, -1: the server's, 0: another connection's. */
+  side(s: TcpSegment): number {
+    const c = this.ends.client;
+    const v = this.ends.server;
+    if (s.sport === c.port && s.dport === v.port && s.src === c.ip && s.dst === v.ip) return 1;
+    if (s.sport === v.port && s.dport === c.port && s.src === v.ip && s.dst === c.ip) return -1;
+    return 0;
+  }
 }
 
 export class TcpReassembler {
@@ -68,6 +78,7 @@ export class TcpReassembler {
   private readonly maxFlows: number;
   private readonly maxHeld: number;
   private readonly idleMs: number;
+  private last: Flow | undefined;
 
   constructor(private readonly options: ReassemblyOptions) {
     this.maxFlows = options.maxFlows ?? 16384;
@@ -76,6 +87,10 @@ export class TcpReassembler {
   }
 
   segment(s: TcpSegment): void {
+    // Segments come in runs of one connection: the last one is tried before any key is built.
+    const last = this.last;
+    const side = last ? last.side(s) : 0;
+    if (side !== 0) return this.onSegment(last!, s, side > 0);
     const a = `${s.src}|${s.sport}`;
     const b = `${s.dst}|${s.dport}`;
     const key = a < b ? `${a}|${b}` : `${b}|${a}`;
@@ -101,16 +116,20 @@ export class TcpReassembler {
       if (consumer) this.stats.opened++;
       else this.stats.ignored++;
       if (this.flows.size >= this.maxFlows) this.evictOne();
-      flow = new Flow(key, clientIsSrc ? a : b, consumer);
+      flow = new Flow(key, clientIsSrc ? a : b, consumer, endpoints);
       this.flows.set(key, flow);
       this.stats.flows = this.flows.size;
     }
+    this.last = flow;
+    this.onSegment(flow, s, a === flow.clientKey);
+  }
+
+  private onSegment(flow: Flow, s: TcpSegment, fromClient: boolean): void {
     flow.lastSeen = Date.now();
     if (!flow.consumer || flow.ended) {
       if (s.flags & (TCP_RST | TCP_FIN)) this.drop(flow);
       return;
     }
-    const fromClient = a === flow.clientKey;
     const dir = fromClient ? flow.c2s : flow.s2c;
     if (s.flags & TCP_SYN) {
       dir.next = (s.seq + 1) >>> 0;
@@ -205,6 +224,7 @@ export class TcpReassembler {
   }
 
   private drop(flow: Flow): void {
+    if (this.last === flow) this.last = undefined;
     this.flows.delete(flow.key);
     this.stats.flows = this.flows.size;
   }

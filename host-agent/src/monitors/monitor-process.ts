@@ -1,6 +1,7 @@
-// Processes: every fork, exec, exit and uid change on the host from the proc connector, and,
-// on each container's root mount, fanotify exec permission events that hold an exec until it is
-// decided. Per workload (its `processes` configuration):
+// Processes: every fork, exec, exit and uid change on the host from the proc connector (with,
+// on each container's root mount, fanotify exec notifications in the connector's own reader for
+// the paths of processes gone before /proc could be read), and fanotify exec permission events
+// that hold an exec until it is decided. Per workload (its `processes` configuration):
 //   discover  learns each new executable and reports it once (process.exec, info)
 //   monitor   reports an executable neither listed nor learned (process.violation, alert)
 //   protect   refuses it before it runs (block), or kills it (`enforcement: kill`, or when
@@ -8,24 +9,26 @@
 // Built-in suspicious behaviour (process-rules.ts) is reported in every mode and enforced in
 // protect. Host processes are tracked (for parent chains) but not judged.
 import { basename } from 'node:path';
-import { readlinkSync, realpathSync, statSync } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
 import { eventWorkload, workloadOf, type AgentContext } from '../agent-context.js';
 import type { ContainerInfo } from '../attribution/containers.js';
 import { actionFor, makeEvent, type ProcessFacts } from '../events/agent-event.js';
 import { PROC_EVENT, type NativeFanotify, type NativeProcConnector, type RawFanEvent, type RawProcEvent } from '../native/native.js';
+import { forEachProcRecord } from '../native/proc-records.js';
 import { workloadKey } from '../workloads.js';
 import type { Monitor, MonitorStatus } from './monitor.js';
 import { isLoader, pathFindings, runningFindings, uidFinding, type Finding } from './process-rules.js';
-import type { ProcEntry } from './process-table.js';
+import { splitArgs, type ProcEntry } from './process-table.js';
+import { resolveInRoot } from './resolve-in-root.js';
 
 export interface ProcessMonitorOptions {
   /** Report every exec as process.exec (info), not only new and violating ones. */
   reportAll?: boolean;
   /** Use fanotify on container roots (refusal before exec). Default true. */
   fanotify?: boolean;
-  /** Also take exec paths from fanotify notifications where nothing is refused, so even an
-   * exec whose process ended before /proc could be read has its path. Costs about half again
-   * the agent's CPU per exec (a file opened for the agent per exec); default false. */
+  /** Take exec paths from fanotify exec notifications too (read in the connector's rounds), so
+   * even an exec whose process ended before /proc could be read has its path. Default true.
+   * Arguments of such a process are lost either way: nothing but its memory held them. */
   execPaths?: boolean;
   maxArgBytes?: number;
 }
@@ -33,7 +36,7 @@ export interface ProcessMonitorOptions {
 /** Dynamic loaders, opened for exec after each binary (x86_64, arm64; glibc and musl). */
 const LOADERS = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/lib/ld-musl-x86_64.so.1', '/lib/ld-musl-aarch64.so.1'];
 
-const COUNTERS = ['forks', 'execs', 'exits', 'hostExecs', 'containerExecs', 'outsideRoot', 'execPermEvents', 'refused', 'killed', 'violations', 'learned', 'findings', 'overruns', 'attributionOverflow', 'markErrors'] as const;
+const COUNTERS = ['forks', 'execs', 'exits', 'hostExecs', 'containerExecs', 'outsideRoot', 'execPermEvents', 'refused', 'killed', 'violations', 'learned', 'findings', 'overruns', 'attributionOverflow', 'markErrors', 'malformedRounds'] as const;
 type Counter = (typeof COUNTERS)[number];
 
 export class ProcessMonitor implements Monitor {
@@ -41,14 +44,14 @@ export class ProcessMonitor implements Monitor {
   private conn: NativeProcConnector | undefined;
   private fan: NativeFanotify | undefined;
   private fanReason: string | undefined;
+  private execPathsOn = false;
   private readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
-  /** pid → the container path fanotify saw it exec, until the proc connector's exec arrives. */
+  /** pid → the container path an exec permission event decided, until the connector's exec. */
   private readonly execPaths = new Map<number, string>();
-  /** Mounts marked for exec events, by "dev:ino" of the root: the containers using each and the
-   * mask in force (permission events only when one of them refuses execs). */
-  private readonly marked = new Map<string, { root: string; users: Set<string>; mask: number }>();
-  private deferred: Array<{ c: ContainerInfo; entry: ProcEntry }> = [];
-  private deferTimer: NodeJS.Timeout | undefined;
+  /** Mounts marked for exec events, by "dev:ino" of the root: the containers using each, the
+   * permission mask in force (only when one of them refuses execs), and whether the connector's
+   * exec notifications cover it. */
+  private readonly marked = new Map<string, { root: string; users: Set<string>; mask: number; notified: boolean }>();
   private readonly perContainerExecs = new Map<string, number>();
 
   constructor(
@@ -71,11 +74,15 @@ export class ProcessMonitor implements Monitor {
     this.ctx.containers.listen({ added: (c) => this.markContainer(c), removed: (c) => this.unmarkContainer(c) });
     this.ctx.store.onChange(() => this.remarkAll());
     for (const e of this.ctx.processes.entries()) if (e.container) this.ctx.containers.observe(e.container, e.pid);
-    this.conn = new n.ProcConnector({ enrich: true, maxArgBytes: this.options.maxArgBytes ?? 4096 }, (batch) => this.onProcBatch(batch));
+    const execPaths = this.options.execPaths !== false;
+    this.conn = new n.ProcConnector({ enrich: true, execPaths, maxArgBytes: this.options.maxArgBytes ?? 4096 }, (records) => this.onProcRound(records));
+    if (this.conn.execPathsError) this.ctx.log('warn', 'processes: exec paths of processes gone before /proc is read are unavailable', { reason: this.conn.execPathsError });
+    this.execPathsOn = execPaths && !this.conn.execPathsError;
+    // Containers seen before the connector existed: their mounts get its exec notifications too.
+    for (const mark of this.marked.values()) this.notifyExecs(mark);
   }
 
   async stop(): Promise<void> {
-    if (this.deferTimer) clearTimeout(this.deferTimer);
     this.conn?.close();
     this.fan?.close();
     this.conn = undefined;
@@ -91,6 +98,11 @@ export class ProcessMonitor implements Monitor {
       counters.queueDropped = s.queueDropped;
       counters.enrichMissed = s.enrichMissed;
       counters.connectorBatches = s.batches;
+      counters.connectorRounds = s.rounds;
+      counters.execPathEvents = s.execPathEvents;
+      counters.execPathOverflows = s.execPathOverflows;
+      counters.execPathsStale = s.execPathsStale;
+      counters.execPathsFilled = s.execPathsFilled;
     }
     if (this.fan) {
       const s = this.fan.stats();
@@ -114,13 +126,18 @@ export class ProcessMonitor implements Monitor {
 
   // --- proc connector ---
 
-  private onProcBatch(batch: RawProcEvent[]): void {
-    for (const ev of batch) {
-      try {
-        this.onProcEvent(ev);
-      } catch (err) {
-        this.ctx.log('error', 'processes: event handling failed', { error: (err as Error).message, pid: ev.pid });
-      }
+  private onProcRound(records: Buffer): void {
+    try {
+      forEachProcRecord(records, (ev) => {
+        try {
+          this.onProcEvent(ev);
+        } catch (err) {
+          this.ctx.log('error', 'processes: event handling failed', { error: (err as Error).message, pid: ev.pid });
+        }
+      });
+    } catch (err) {
+      this.counters.malformedRounds++;
+      this.ctx.log('error', 'processes: connector round not decoded (the rest of it is lost)', { error: (err as Error).message });
     }
   }
 
@@ -161,9 +178,10 @@ export class ProcessMonitor implements Monitor {
   private onExec(ev: RawProcEvent): void {
     this.counters.execs++;
     const table = this.ctx.processes;
-    const fromFan = this.execPaths.get(ev.pid);
+    const decided = this.execPaths.get(ev.pid);
     this.execPaths.delete(ev.pid);
-    const entry = table.exec(ev.pid, ev);
+    // The parent is the fork's (the table's), not /proc's: a reparented orphan keeps its origin.
+    const entry = table.exec(ev.pid, { exe: ev.exe, args: ev.args, argsTruncated: ev.argsTruncated, euid: ev.euid, cgroup: ev.cgroup, gone: ev.gone });
     if (!entry.container) {
       this.counters.hostExecs++;
       return;
@@ -172,15 +190,15 @@ export class ProcessMonitor implements Monitor {
     const c = this.ctx.containers.observe(entry.container, entry.pid);
     c.execs++;
     this.perContainerExecs.set(c.ref.id, (this.perContainerExecs.get(c.ref.id) ?? 0) + 1);
-    // A process that joined the container's cgroup but runs outside its root (a runtime's own
-    // helper between joining and entering, read after the join) is not the container's.
-    if (ev.root !== undefined && c.root !== '/' && ev.root !== c.root) {
+    // A process that joined the container's cgroup but runs an image outside its root (a
+    // runtime's own helper between joining and entering, read after the join) is not the
+    // container's. Its image tells: every file inside the root is below it as the agent sees it.
+    if (entry.exe !== '' && c.root !== '/' && !entry.exe.startsWith(c.root + '/')) {
       this.counters.outsideRoot++;
       return;
     }
     if (entry.exe !== '') entry.exe = this.ctx.containers.containerPath(c, entry.exe);
-    else if (fromFan) entry.exe = fromFan;
-    else if (this.fan && this.options.execPaths) return this.deferJudgement(c, entry);
+    else if (decided) entry.exe = decided;
     const before = this.ctx.containers.overflow;
     this.ctx.containers.whenAttributed(c, () => this.judgeExec(c, entry));
     if (this.ctx.containers.overflow !== before) this.counters.attributionOverflow++;
@@ -281,7 +299,7 @@ export class ProcessMonitor implements Monitor {
       pid: entry.pid,
       ppid: entry.ppid,
       exe: entry.exe,
-      args: entry.args,
+      args: splitArgs(entry.argv),
       ...(entry.argsTruncated ? { argsTruncated: true } : {}),
       uid: entry.uid,
       euid: entry.euid,
@@ -312,15 +330,15 @@ export class ProcessMonitor implements Monitor {
 
   // --- fanotify exec permission ---
 
-  /** Refusal needs permission events; otherwise notification events give the exec paths
-   * without making any exec wait for the agent. */
+  /** Refusal needs permission events (the connector's notifications give the exec paths
+   * without making any exec wait for the agent). */
   private wantsPermission(c: ContainerInfo): boolean {
     const p = this.ctx.store.policyFor(workloadOf(c)).doc.processes;
     return p.mode === 'protect' && p.enforcement === 'refuse';
   }
 
   private markContainer(c: ContainerInfo): void {
-    if (!this.fan) return;
+    if (!this.fan && this.options.execPaths === false) return;
     const root = `${this.ctx.procRoot}/${c.anchorPid}/root`;
     let key: string;
     try {
@@ -331,27 +349,43 @@ export class ProcessMonitor implements Monitor {
     }
     let mark = this.marked.get(key);
     if (!mark) {
-      mark = { root, users: new Set(), mask: 0 };
+      mark = { root, users: new Set(), mask: 0, notified: false };
       this.marked.set(key, mark);
-      this.ignoreLoaders(root);
+      if (this.fan) this.ignoreLoaders(root, (path) => this.fan!.mark(path, { kind: 'inode', mask: this.ctx.native.FAN.OPEN_EXEC_PERM, ignore: true }));
+      this.notifyExecs(mark);
     }
     mark.users.add(c.ref.id);
     this.remark(mark);
   }
 
-  /** Sets a mount's mask to what its containers need now (after a configuration change too). */
+  /** The connector's exec notifications on a container's root mount (once per mount). */
+  private notifyExecs(mark: { root: string; notified: boolean }): void {
+    if (!this.conn || !this.execPathsOn || mark.notified) return;
+    try {
+      this.conn.watchExecs(mark.root + '/', true);
+      mark.notified = true;
+      this.ignoreLoaders(mark.root, (path) => this.conn!.ignoreExec(path));
+    } catch (err) {
+      this.counters.markErrors++;
+      this.ctx.log('warn', 'processes: cannot take exec paths from a container root', { root: mark.root, error: (err as Error).message });
+    }
+  }
+
+  /** Sets a mount's permission mask to what its containers need now (after a configuration
+   * change too). */
   private remark(mark: { root: string; users: Set<string>; mask: number }): void {
+    if (!this.fan) return;
     const F = this.ctx.native.FAN;
     let perm = false;
     for (const id of mark.users) {
       const c = this.ctx.containers.get(id);
       if (c?.attribution && this.wantsPermission(c)) perm = true;
     }
-    const mask = perm ? F.OPEN_EXEC_PERM : this.options.execPaths ? F.OPEN_EXEC : 0;
+    const mask = perm ? F.OPEN_EXEC_PERM : 0;
     if (mask === mark.mask) return;
     try {
-      if (mark.mask !== 0) this.fan!.mark(mark.root + '/', { op: 'remove', kind: 'mount', mask: mark.mask });
-      if (mask !== 0) this.fan!.mark(mark.root + '/', { kind: 'mount', mask });
+      if (mark.mask !== 0) this.fan.mark(mark.root + '/', { op: 'remove', kind: 'mount', mask: mark.mask });
+      if (mask !== 0) this.fan.mark(mark.root + '/', { kind: 'mount', mask });
       mark.mask = mask;
     } catch (err) {
       this.counters.markErrors++;
@@ -360,11 +394,10 @@ export class ProcessMonitor implements Monitor {
   }
 
   /** The dynamic loader is opened for exec after every binary: the kernel is told to skip it. */
-  private ignoreLoaders(root: string): void {
-    const F = this.ctx.native.FAN;
+  private ignoreLoaders(root: string, ignore: (path: string) => void): void {
     for (const loader of LOADERS) {
       try {
-        this.fan!.mark(realpathSync(root + loader), { kind: 'inode', mask: F.OPEN_EXEC | F.OPEN_EXEC_PERM, ignore: true });
+        ignore(resolveInRoot(root, loader));
       } catch {
         // not in this image
       }
@@ -383,44 +416,10 @@ export class ProcessMonitor implements Monitor {
     for (const mark of this.marked.values()) this.remark(mark);
   }
 
-  /** An exec fanotify reported without holding it: its path, for the exec event to come. */
-  private notePath(pid: number, hostPath: string): void {
-    const e = this.ctx.processes.get(pid);
-    const c = e?.container ? this.ctx.containers.get(e.container.id) : undefined;
-    const path = c ? this.ctx.containers.containerPath(c, hostPath) : hostPath;
-    if (isLoader(path) || this.execPaths.has(pid)) return;
-    if (this.execPaths.size >= 65536) this.execPaths.clear();
-    this.execPaths.set(pid, path);
-  }
-
-  /** Execs whose image was gone before /proc could be read wait here for fanotify's path (its
-   * notification may arrive just after the connector's exec). */
-  private deferJudgement(c: ContainerInfo, entry: ProcEntry): void {
-    this.deferred.push({ c, entry });
-    this.deferTimer ??= setTimeout(() => this.flushDeferred(), 20);
-  }
-
-  private flushDeferred(): void {
-    if (this.deferTimer) clearTimeout(this.deferTimer);
-    this.deferTimer = undefined;
-    const list = this.deferred;
-    this.deferred = [];
-    for (const { c, entry } of list) {
-      const path = this.execPaths.get(entry.pid);
-      if (path !== undefined) {
-        entry.exe = path;
-        this.execPaths.delete(entry.pid);
-      }
-      this.ctx.containers.whenAttributed(c, () => this.judgeExec(c, entry));
-    }
-  }
-
   private onFanBatch(batch: RawFanEvent[]): void {
     for (const ev of batch) {
-      if (ev.id === undefined) {
-        if (ev.path && ev.mask & this.ctx.native.FAN.OPEN_EXEC) this.notePath(ev.pid, ev.path);
-        continue;
-      }
+      if (ev.id === undefined) continue; // an overflow: permission events are never dropped
+
       this.counters.execPermEvents++;
       this.decideExec(ev).then(
         (allow) => this.fan?.respond(ev.id!, allow),
@@ -430,7 +429,6 @@ export class ProcessMonitor implements Monitor {
         },
       );
     }
-    if (this.deferred.length > 0) this.flushDeferred();
   }
 
   private async decideExec(ev: RawFanEvent): Promise<boolean> {
@@ -455,7 +453,7 @@ export class ProcessMonitor implements Monitor {
       pid: ev.pid,
       ppid: ev.pid,
       exe: path,
-      args: [],
+      argv: '',
       argsTruncated: false,
       uid: caller?.uid ?? -1,
       euid: caller?.euid ?? -1,

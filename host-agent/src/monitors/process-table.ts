@@ -9,7 +9,9 @@ export interface ProcEntry {
   pid: number;
   ppid: number;
   exe: string;
-  args: string[];
+  /** argv, NUL-separated, as /proc/<pid>/cmdline gives it ('' when unknown): split only for the
+   * events that report it (argsOf). */
+  argv: string;
   argsTruncated: boolean;
   uid: number;
   euid: number;
@@ -56,23 +58,26 @@ export class ProcessTable {
     const parent = this.byPid.get(ppid);
     const entry: ProcEntry = parent
       ? { ...parent, pid, ppid, partial: true }
-      : { pid, ppid, exe: '', args: [], argsTruncated: false, uid: -1, euid: -1, container: undefined, partial: true };
+      : { pid, ppid, exe: '', argv: '', argsTruncated: false, uid: -1, euid: -1, container: undefined, partial: true };
     this.set(entry);
     return entry;
   }
 
-  exec(pid: number, facts: { exe?: string; args?: Buffer; argsTruncated?: boolean; ppid?: number; euid?: number; uid?: number; cgroup?: string; fd0?: string; fd1?: string }, fallbackExe?: string): ProcEntry {
+  /** `facts.ppid`: from /proc (the scan); the connector's execs keep the parent of the fork. */
+  /** `facts.gone`: the process had exited before /proc was read (its exe, if any, came from the
+   * exec notification; arguments and uids are not known). */
+  exec(pid: number, facts: { exe?: string; args?: string; argsTruncated?: boolean; ppid?: number; euid?: number; uid?: number; cgroup?: string; gone?: boolean; fd0?: string; fd1?: string }, fallbackExe?: string): ProcEntry {
     const prev = this.byPid.get(pid);
     const entry: ProcEntry = {
       pid,
       ppid: facts.ppid ?? prev?.ppid ?? 0,
       exe: facts.exe ?? fallbackExe ?? '',
-      args: facts.args ? splitArgs(facts.args) : [],
+      argv: facts.args ?? '',
       argsTruncated: facts.argsTruncated ?? false,
       uid: facts.uid ?? facts.euid ?? prev?.uid ?? -1,
       euid: facts.euid ?? prev?.euid ?? -1,
       container: facts.cgroup ? this.containerOf(facts.cgroup) : prev?.container,
-      partial: facts.exe === undefined,
+      partial: facts.exe === undefined || facts.gone === true,
       fd0: facts.fd0,
       fd1: facts.fd1,
     };
@@ -136,9 +141,9 @@ export class ProcessTable {
         const status = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
         if (/^Tgid:\s*(\d+)/m.exec(status)?.[1] !== name) continue;
         const cgroup = readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
-        let args: Buffer | undefined;
+        let args: string | undefined;
         try {
-          args = readFileSync(`${procRoot}/${pid}/cmdline`).subarray(0, 4096);
+          args = readFileSync(`${procRoot}/${pid}/cmdline`).subarray(0, 4096).toString('utf8');
         } catch {
           args = undefined;
         }
@@ -182,8 +187,9 @@ export function parseStatus(text: string): { ppid?: number; uid?: number; euid?:
   return { ppid: ppid ? Number(ppid[1]) : undefined, uid: uid ? Number(uid[1]) : undefined, euid: uid ? Number(uid[2]) : undefined };
 }
 
-export function splitArgs(buf: Buffer): string[] {
-  const end = buf.length > 0 && buf[buf.length - 1] === 0 ? buf.length - 1 : buf.length;
+/** argv as a list, from /proc/<pid>/cmdline's NUL-separated text. */
+export function splitArgs(argv: string): string[] {
+  const end = argv.endsWith('\u0000') ? argv.length - 1 : argv.length;
   if (end === 0) return [];
-  return buf.subarray(0, end).toString('utf8').split('\u0000');
+  return argv.slice(0, end).split('\u0000');
 }

@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 /** Raw process events (native/src/proc-connector.cc). */
 export const PROC_EVENT = { fork: 1, exec: 2, exit: 3, uid: 4, overrun: 5 } as const;
 
+/** Raw process events, as proc-records.ts decodes them from the connector's rounds. */
 export interface RawProcEvent {
   type: 1 | 2 | 3 | 4 | 5;
   pid: number;
   /** Kernel monotonic time of the event, in milliseconds. */
   ts: number;
+  /** fork and exit: the parent. */
   ppid?: number;
   exitCode?: number;
   ruid?: number;
@@ -20,13 +22,16 @@ export interface RawProcEvent {
   euid?: number;
   /** exec: whether /proc still showed the new image when the reader looked. */
   enriched?: boolean;
+  /** exec: the image as the agent sees it, from /proc or, when the process was gone, from the
+   * fanotify exec notification (`exeFromExecEvent`). */
   exe?: string;
-  /** exec: argv, NUL-separated, at most maxArgBytes. */
-  args?: Buffer;
+  /** exec: argv, NUL-separated, at most maxArgBytes; absent when the process was gone. */
+  args?: string;
   argsTruncated?: boolean;
   cgroup?: string;
-  /** exec: /proc/<pid>/root as the agent sees it. */
-  root?: string;
+  exeFromExecEvent?: boolean;
+  /** exec: the process had exited (or exec'd again) before /proc could be read. */
+  gone?: boolean;
 }
 
 export interface ProcConnectorStats {
@@ -36,12 +41,25 @@ export interface ProcConnectorStats {
   delivered: number;
   batches: number;
   enrichMissed: number;
+  rounds: number;
+  execPathEvents: number;
+  execPathOverflows: number;
+  /** Exec paths no exec claimed (an exec that failed after opening its file), or dropped past
+   * `execPathsLimit` held at once. */
+  execPathsStale: number;
+  execPathsFilled: number;
 }
 
 export interface NativeProcConnector {
   close(): void;
   stats(): ProcConnectorStats;
   unref(): void;
+  /** Exec notifications on a mount (add or remove): the paths of execs /proc no longer shows. */
+  watchExecs(mountPath: string, add: boolean): void;
+  /** No exec notification for this file (a dynamic loader). */
+  ignoreExec(path: string): void;
+  /** Set when exec paths were asked for and fanotify could not be opened. */
+  readonly execPathsError?: string;
 }
 
 export interface RawFanEvent {
@@ -137,9 +155,10 @@ export interface NativeAddon {
   abi: number;
   geteuid(): number;
   FAN: Record<'ACCESS' | 'MODIFY' | 'CLOSE_WRITE' | 'CLOSE_NOWRITE' | 'OPEN' | 'OPEN_EXEC' | 'OPEN_PERM' | 'ACCESS_PERM' | 'OPEN_EXEC_PERM' | 'ONDIR', number>;
+  /** `onRound` gets each reader round as records (forEachProcRecord decodes them). */
   ProcConnector: new (
-    options: { enrich?: boolean; maxArgBytes?: number; queueLimit?: number; rcvbuf?: number },
-    onBatch: (batch: RawProcEvent[]) => void,
+    options: { enrich?: boolean; maxArgBytes?: number; coalesceMs?: number; execPaths?: boolean; execPathsLimit?: number; queueLimit?: number; rcvbuf?: number },
+    onRound: (records: Buffer) => void,
   ) => NativeProcConnector;
   Fanotify: new (
     options: { permissions?: boolean; queueLimit?: number; permTimeoutMs?: number },
