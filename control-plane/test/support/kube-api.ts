@@ -11,6 +11,9 @@ export class FakeKubeApi {
   private rv = 1;
   private readonly collections = new Map<string, Map<string, Obj>>();
   private readonly watchers = new Map<string, Set<http.ServerResponse>>();
+  /** Every change, so a watch from a list's resourceVersion gets what happened between the list
+   * and the watch, as the real API server's watch cache gives it. */
+  private readonly history: Array<{ path: string; rv: number; line: string }> = [];
   url = '';
 
   constructor(private readonly kinds: Record<string, string>) {
@@ -31,6 +34,8 @@ export class FakeKubeApi {
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
         res.flushHeaders(); // a watch is open once its headers arrive, before any event
+        const from = Number(url.searchParams.get('resourceVersion') ?? '');
+        if (Number.isFinite(from) && from > 0) for (const h of this.history) if (h.path === url.pathname && h.rv > from) res.write(h.line);
         const set = this.watchers.get(url.pathname)!;
         set.add(res);
         res.on('close', () => set.delete(res));
@@ -69,7 +74,9 @@ export class FakeKubeApi {
   }
 
   private notify(path: string, type: string, object: Obj): void {
-    for (const res of this.watchers.get(path)!) res.write(JSON.stringify({ type, object }) + '\n');
+    const line = JSON.stringify({ type, object }) + '\n';
+    this.history.push({ path, rv: Number(object.metadata.resourceVersion), line });
+    for (const res of this.watchers.get(path)!) res.write(line);
   }
 
   close(): Promise<void> {
