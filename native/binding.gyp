@@ -8,7 +8,9 @@
         "src/fanotify.cc",
         "src/packet-ring.cc",
         "src/nfqueue.cc",
-        "src/netns.cc"
+        "src/netns.cc",
+        "src/unix-diag.cc",
+        "src/mount-ns.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
