@@ -29,7 +29,7 @@ import type { MonitorStatus } from '../monitors/monitor.js';
 import { workloadKey } from '../workloads.js';
 import { attackOf, type ChannelJudge } from './channel-judge.js';
 import type { RuntimeSocketTarget } from './channel-targets.js';
-import { exposures, hostSocket, maskedAt, type Exposure, type SocketIdentity } from './socket-exposure.js';
+import { exposures, hostSocket, hostView, maskedAt, type Exposure, type SocketIdentity } from './socket-exposure.js';
 import { socketHolders } from './socket-owner.js';
 
 export interface RuntimeSocketGuardOptions {
@@ -120,8 +120,9 @@ export class RuntimeSocketGuard {
 
   private refreshIdentities(): boolean {
     const next: SocketIdentity[] = [];
+    const view = hostView(this.ctx.procRoot);
     for (const t of this.options.sockets) {
-      const s = hostSocket(this.ctx.procRoot, t);
+      const s = hostSocket(view, t);
       if (s) next.push(s);
     }
     const changed = next.length !== this.identities.length || next.some((s, i) => s.ino !== this.identities[i].ino || s.dev !== this.identities[i].dev);

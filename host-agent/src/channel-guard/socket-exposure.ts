@@ -84,15 +84,24 @@ export function resolveIn(root: string, path: string): string | undefined {
   return done || '/';
 }
 
-/** The node socket of `target` as the host (pid 1, through procRoot) sees it; undefined when
- * there is no socket there. */
-export function hostSocket(procRoot: string, target: RuntimeSocketTarget): SocketIdentity | undefined {
-  const root = `${procRoot}/1/root`;
-  const real = resolveIn(root, target.path);
+/** How the host is seen: through pid 1 (`${procRoot}/1/root`, its mount table), or, when that
+ * is closed to the agent (a sandbox that hides pid 1), through the agent's own root. */
+export function hostView(procRoot: string): { root: string; mountinfo: string } {
+  try {
+    statSync(`${procRoot}/1/root/`);
+    return { root: `${procRoot}/1/root`, mountinfo: `${procRoot}/1/mountinfo` };
+  } catch {
+    return { root: '', mountinfo: `${procRoot}/self/mountinfo` };
+  }
+}
+
+/** The node socket of `target` as the host sees it; undefined when there is no socket there. */
+export function hostSocket(view: { root: string; mountinfo: string }, target: RuntimeSocketTarget): SocketIdentity | undefined {
+  const real = resolveIn(view.root, target.path);
   if (!real) return undefined;
   let st;
   try {
-    st = statSync(root + real);
+    st = statSync(view.root + real);
   } catch {
     return undefined;
   }
@@ -100,7 +109,7 @@ export function hostSocket(procRoot: string, target: RuntimeSocketTarget): Socke
   const device = deviceName(st.dev);
   let mounts: MountEntry[];
   try {
-    mounts = parseMountinfo(readFileSync(`${procRoot}/1/mountinfo`, 'utf8'));
+    mounts = parseMountinfo(readFileSync(view.mountinfo, 'utf8'));
   } catch {
     return undefined;
   }
