@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ChannelGuard } from '../../host-agent/src/channel-guard/channel-guard.js';
@@ -83,6 +83,16 @@ class FakeRuntime {
     this.mounts.push(target);
   }
 
+  /** Bind-mounts the socket's directory at `inside` in the pod (hostPath /var/run). `inside`
+   * must not cross a symbolic link of the pod's root (those resolve on the host here). */
+  exposeDirTo(pod: Pod, inside: string): void {
+    const target = `${pod.root}${inside}`;
+    assert.equal(realpathSync(target.slice(0, target.lastIndexOf('/'))), target.slice(0, target.lastIndexOf('/')), 'no symbolic link on the way');
+    mkdirSync(target, { recursive: true });
+    execFileSync('mount', ['--bind', this.dir, target]);
+    this.mounts.push(target);
+  }
+
   async close(): Promise<void> {
     for (const s of this.accepted) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -122,6 +132,7 @@ const ALLOW_PYTHON = `  channels:
 
 describe('host agent: control-channel guard on a runtime socket mounted into a pod', { skip }, () => {
   let tools: Pod;
+  let ci: Pod;
   let runtime: FakeRuntime;
   let t: TestAgent;
   let guard: ChannelGuard;
@@ -140,30 +151,50 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     await runtime.start();
     tools = new Pod({ name: 'tools-1' }).create();
     runtime.exposeTo(tools, RUNTIME_PATH);
-    t = await startAgent([tools], {
+    ci = new Pod({ name: 'ci-1' }).create();
+    runtime.exposeDirTo(ci, '/srv/host-run');
+    t = await startAgent([tools, ci], {
       ports: false,
       files: false,
-      monitors: [(ctx) => (guard = new ChannelGuard(ctx, { channels: [], sockets: [{ name: 'container-runtime', path: runtime.path }] }))],
+      monitors: [
+        (ctx) =>
+          (guard = new ChannelGuard(ctx, {
+            channels: [],
+            sockets: [{ name: 'container-runtime', path: runtime.path }],
+            // One connection remembered per namespace: the kill test holds two, and reaches it.
+            runtime: { maxSeen: 1 },
+          })),
+      ],
     });
     t.applyPolicy(policy('monitor', ALLOW_PYTHON));
     tools.spawn('/usr/bin/sleep', ['600']);
+    ci.spawn('/usr/bin/sleep', ['600']);
     await t.agent.containerReady(tools.containerId);
+    await t.agent.containerReady(ci.containerId);
   });
 
   after(async () => {
     await t?.stop();
     tools?.destroy();
+    ci?.destroy();
     await runtime?.close();
   });
 
   it('reports the mount when the pod starts, with where the socket is inside', async () => {
-    const e = await t.sink.waitFor((e) => e.kind === 'channel.exposed', 5000, 'the exposure');
+    const e = await t.sink.waitFor((e) => e.kind === 'channel.exposed' && e.workload.name === 'tools', 5000, 'the exposure');
     assert.equal(e.action, 'alert');
     assert.equal(e.severity, 'medium', 'python3 may use it: a finding, not the worst');
     assert.deepEqual(e.channel, { name: 'container-runtime', socket: runtime.path, containerPath: RUNTIME_PATH });
     assert.deepEqual(e.workload, { namespace: 'shop', name: 'tools', pod: 'tools-1', container: 'app' });
     assert.equal((e.evidence as { mount: string }).mount, 'socket');
     assert.equal(guard.runtime!.exposuresOf(tools.containerId).length, 1);
+  });
+
+  it('finds the socket under a mounted directory too (a hostPath of its directory)', async () => {
+    const e = await t.sink.waitFor((e) => e.kind === 'channel.exposed' && e.workload.name === 'ci', 5000, 'the exposure through a directory');
+    assert.deepEqual(e.channel, { name: 'container-runtime', socket: runtime.path, containerPath: '/srv/host-run/containerd.sock' });
+    assert.equal((e.evidence as { mount: string; mountPoint: string }).mount, 'directory');
+    assert.equal((e.evidence as { mount: string; mountPoint: string }).mountPoint, '/srv/host-run');
   });
 
   it('lets an allowed process connect quietly, and reports another with its container and process', async () => {
@@ -195,12 +226,13 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     const ok = await connect('python');
     const bad = await connect('perl');
     assert.equal(bad.first, 'connected');
-    guard.runtime!.scanNow();
+    // No scanNow: the guard's own dump (every 100 ms where a socket is exposed) finds it.
     assert.equal((await bad.exit).signal, 'SIGKILL');
     const e = await t.sink.waitFor((e) => e.kind === 'channel.violation' && e.action === 'kill', 5000, 'the kill');
     assert.deepEqual(e.process, { pid: bad.pid, exe: '/usr/bin/perl' });
     ok.end();
     assert.equal((await ok.exit).signal, null, 'the allowed process lives');
+    assert.ok(guard.status().counters.seenOverflow >= 1, 'two connections at once, one remembered');
   });
 
   it('masks the socket before any connect() in protect when no process may use it, and unmasks it after', async () => {
@@ -216,7 +248,7 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     const again = await connect('python');
     assert.equal(again.first, 'connected', 'the socket is back');
     again.end();
-    assert.equal(t.sink.events.filter((x) => x.kind === 'channel.exposed').length, 2, 'unmasking is not a new exposure');
+    assert.equal(t.sink.events.filter((x) => x.kind === 'channel.exposed' && x.workload.name === 'tools').length, 2, 'unmasking is not a new exposure');
   });
 });
 
