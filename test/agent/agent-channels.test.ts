@@ -141,6 +141,7 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
   async function connect(cmd: 'python' | 'perl'): Promise<Client & { first: string }> {
     const c = cmd === 'python' ? startClient(tools, '/usr/bin/python3', ['-c', PY_UNIX, RUNTIME_PATH]) : startClient(tools, '/usr/bin/perl', ['-e', PERL_UNIX, RUNTIME_PATH]);
     const first = await c.line;
+    if (first !== 'connected') return { ...c, first }; // it ends at once: nothing to attribute
     const container = t.agent.context!.containers.get(tools.containerId)!;
     await waitUntil(() => container.pids.has(c.pid) && t.agent.context!.processes.get(c.pid)?.partial === false, 'the agent to see the client');
     return { ...c, first };

@@ -3,7 +3,7 @@
 // none of them has it (a forked child the agent has not seen exec), among every process in that
 // namespace. Never the host's: in the agent's own namespace only known container pids count, so
 // the node's own daemons are never taken for a pod's processes.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { AgentContext } from '../agent-context.js';
 import type { ContainerInfo } from '../attribution/containers.js';
 
@@ -31,9 +31,29 @@ function holds(procRoot: string, pid: number, target: string): boolean {
   return false;
 }
 
+/** The holder's executable read now (it is alive: it holds the socket), else what the process
+ * table knows; the table may not have seen a fresh exec yet. */
 function holder(ctx: AgentContext, pid: number, c: ContainerInfo): SocketHolder {
-  const entry = ctx.processes.get(pid);
-  return { pid, container: c, exe: entry ? ctx.containers.containerPath(c, entry.exe) : '' };
+  let exe = ctx.processes.get(pid)?.exe ?? '';
+  try {
+    exe = readlinkSync(`${ctx.procRoot}/${pid}/exe`);
+  } catch {
+    // gone, or a kernel thread: keep the table's
+  }
+  return { pid, container: c, exe: exe ? ctx.containers.containerPath(c, exe) : '' };
+}
+
+/** The container of a process: the table's, else from its cgroup now. */
+function containerOfPid(ctx: AgentContext, pid: number): ContainerInfo | undefined {
+  let ref = ctx.processes.get(pid)?.container;
+  if (!ref) {
+    try {
+      ref = ctx.processes.containerOf(readFileSync(`${ctx.procRoot}/${pid}/cgroup`, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+  return ref && ctx.containers.get(ref.id);
 }
 
 /** Every holder of the socket (first: the first found); `first` stops at one. */
@@ -64,8 +84,7 @@ export function socketHolders(ctx: AgentContext, containerIds: Iterable<string>,
     } catch {
       continue;
     }
-    const ref = ctx.processes.get(pid)?.container;
-    const c = ref && ctx.containers.get(ref.id);
+    const c = containerOfPid(ctx, pid);
     if (!c || !holds(ctx.procRoot, pid, target)) continue;
     out.push(holder(ctx, pid, c));
     if (first) return out;
