@@ -199,10 +199,10 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
   });
 
   it('lets an allowed process connect quietly, and reports another with its container and process', async () => {
+    const before = guard.status().counters.connections;
     const ok = await connect('python');
     assert.equal(ok.first, 'connected');
-    const before = guard.status().counters.connections;
-    guard.runtime!.scanNow();
+    guard.runtime!.scanNow(); // (the guard's timer may have seen it already: once either way)
     assert.equal(guard.status().counters.connections, before + 1, 'the connection was seen');
     assert.ok(!t.sink.events.some((e) => e.kind === 'channel.violation'), 'python3 is allowed');
     ok.end();
@@ -250,6 +250,16 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     assert.equal(again.first, 'connected', 'the socket is back');
     again.end();
     assert.equal(t.sink.events.filter((x) => x.kind === 'channel.exposed' && x.workload.name === 'tools').length, 2, 'unmasking is not a new exposure');
+  });
+
+  it('takes its masks off when it stops', async () => {
+    t.applyPolicy(policy('protect', ''));
+    assert.equal(guard.status().counters.masked, 2);
+    assert.equal((await connect('python')).first, 'refused 111');
+    await guard.stop();
+    const back = await connect('python');
+    assert.equal(back.first, 'connected', 'the pod reaches its socket again');
+    back.end();
   });
 });
 
