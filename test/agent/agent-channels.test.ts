@@ -225,9 +225,9 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     t.applyPolicy(policy('protect', ALLOW_PYTHON));
     assert.equal(guard.runtime!.exposuresOf(tools.containerId)[0].masked, false, 'python3 may use it: not masked');
     const ok = await connect('python');
-    const bad = await connect('perl');
-    assert.equal(bad.first, 'connected');
-    // No scanNow: the guard's own dump (every 100 ms where a socket is exposed) finds it.
+    // No scanNow: the guard's own dump (every 100 ms where a socket is exposed) finds it, maybe
+    // before its "connected" line is read: the kill is what this waits for.
+    const bad = startClient(tools, '/usr/bin/perl', ['-e', PERL_UNIX, RUNTIME_PATH]);
     assert.equal((await bad.exit).signal, 'SIGKILL');
     const e = await t.sink.waitFor((e) => e.kind === 'channel.violation' && e.action === 'kill', 5000, 'the kill');
     assert.deepEqual(e.process, { pid: bad.pid, exe: '/usr/bin/perl' });
