@@ -121,7 +121,7 @@ apiVersion: meshward.io/v1alpha1
 kind: SecurityPolicy
 metadata: {name: tools, namespace: shop}
 spec:
-  selector: {workloads: [tools]}
+  selector: {workloads: [tools, ci, batch]}
   mode: ${mode}
   processes: {mode: discover}
   files: {mode: discover}
@@ -133,6 +133,7 @@ const ALLOW_PYTHON = `  channels:
 describe('host agent: control-channel guard on a runtime socket mounted into a pod', { skip }, () => {
   let tools: Pod;
   let ci: Pod;
+  let batch: Pod;
   let runtime: FakeRuntime;
   let t: TestAgent;
   let guard: ChannelGuard;
@@ -154,7 +155,10 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     runtime.exposeTo(tools, RUNTIME_PATH);
     ci = new Pod({ name: 'ci-1' }).create();
     runtime.exposeDirTo(ci, '/srv/host-run');
-    t = await startAgent([tools, ci], {
+    // As a hostPath with Bidirectional propagation: what is mounted on it propagates.
+    execFileSync('mount', ['--make-shared', `${ci.root}/srv/host-run`]);
+    batch = new Pod({ name: 'batch-1' }).create();
+    t = await startAgent([tools, ci, batch], {
       ports: false,
       files: false,
       monitors: [
@@ -163,21 +167,25 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
             channels: [],
             sockets: [{ name: 'container-runtime', path: runtime.path }],
             // One connection remembered per namespace: the kill test holds two, and reaches it.
-            runtime: { maxSeen: 1 },
+            // Namespaces without a mounted socket are looked at every 5 intervals (500 ms).
+            runtime: { maxSeen: 1, sweepEvery: 5 },
           })),
       ],
     });
     t.applyPolicy(policy('monitor', ALLOW_PYTHON));
     tools.spawn('/usr/bin/sleep', ['600']);
     ci.spawn('/usr/bin/sleep', ['600']);
+    batch.spawn('/usr/bin/sleep', ['600']);
     await t.agent.containerReady(tools.containerId);
     await t.agent.containerReady(ci.containerId);
+    await t.agent.containerReady(batch.containerId);
   });
 
   after(async () => {
     await t?.stop();
     tools?.destroy();
     ci?.destroy();
+    batch?.destroy();
     await runtime?.close();
   });
 
@@ -196,6 +204,7 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     assert.deepEqual(e.channel, { name: 'container-runtime', socket: runtime.path, containerPath: '/srv/host-run/containerd.sock' });
     assert.equal((e.evidence as { mount: string; mountPoint: string }).mount, 'directory');
     assert.equal((e.evidence as { mount: string; mountPoint: string }).mountPoint, '/srv/host-run');
+    assert.equal((e.evidence as { propagation?: string }).propagation, 'shared');
   });
 
   it('lets an allowed process connect quietly, and reports another with its container and process', async () => {
@@ -221,6 +230,24 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     assert.equal((await bad.exit).signal, null, 'monitor kills nothing');
   });
 
+  it('sees a connection made without a mount (through /proc/<pid>/root) at the slower look', async () => {
+    // The pods share the host's pid namespace here, so the test process's root is one path away
+    // from batch-1, which mounts nothing.
+    assert.equal(guard.runtime!.exposuresOf(batch.containerId).length, 0);
+    const path = `/proc/${process.pid}/root${runtime.path}`;
+    const c = startClient(batch, '/usr/bin/perl', ['-e', PERL_UNIX, path]);
+    try {
+      assert.equal(await c.line, 'connected');
+      const e = await t.sink.waitFor((e) => e.kind === 'channel.violation' && (e.process as { pid: number }).pid === c.pid, 5000, 'the violation');
+      assert.equal(e.action, 'alert');
+      assert.deepEqual(e.workload, { namespace: 'shop', name: 'batch', pod: 'batch-1', container: 'app' });
+      assert.deepEqual(e.channel, { name: 'container-runtime', socket: runtime.path }, 'no path inside: no mount brings it');
+    } finally {
+      c.end();
+      await c.exit;
+    }
+  });
+
   it('kills an unlisted process connected to it in protect, and spares the allowed one', async () => {
     t.applyPolicy(policy('protect', ALLOW_PYTHON));
     assert.equal(guard.runtime!.exposuresOf(tools.containerId)[0].masked, false, 'python3 may use it: not masked');
@@ -229,7 +256,7 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     // before its "connected" line is read: the kill is what this waits for.
     const bad = startClient(tools, '/usr/bin/perl', ['-e', PERL_UNIX, RUNTIME_PATH]);
     assert.equal((await bad.exit).signal, 'SIGKILL');
-    const e = await t.sink.waitFor((e) => e.kind === 'channel.violation' && e.action === 'kill', 5000, 'the kill');
+    const e = await t.sink.waitFor((e) => e.kind === 'channel.violation' && e.action === 'kill' && (e.process as { pid: number }).pid === bad.pid, 5000, 'the kill');
     assert.deepEqual(e.process, { pid: bad.pid, exe: '/usr/bin/perl' });
     ok.end();
     assert.equal((await ok.exit).signal, null, 'the allowed process lives');
@@ -243,6 +270,8 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
     const refused = await connect('python');
     assert.equal(refused.first, 'refused 111', 'ECONNREFUSED: the path is /dev/null now');
     assert.equal(guard.status().counters.masked, 1);
+    assert.equal(guard.status().counters.maskSkippedShared, 1, 'ci\'s comes through a shared mount: not masked');
+    assert.equal(guard.runtime!.exposuresOf(ci.containerId)[0].masked, false);
 
     t.applyPolicy(policy('monitor', ''));
     assert.equal(guard.status().counters.unmasked, 1);

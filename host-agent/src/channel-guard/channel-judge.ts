@@ -65,7 +65,11 @@ export class ChannelJudge {
       ...(use.source ? { source: use.source } : {}),
       ...(use.destination ? { destination: use.destination } : {}),
       protocol: use.protocol,
-      channel: { name: use.channel, ...(use.socket ? { socket: use.socket.path, containerPath: use.socket.containerPath } : {}) },
+      channel: {
+        name: use.channel,
+        ...(use.socket ? { socket: use.socket.path } : {}),
+        ...(use.socket?.containerPath !== undefined ? { containerPath: use.socket.containerPath } : {}),
+      },
       process: { pid: use.pid, exe: use.exe },
       container: { id: c.ref.id, runtime: c.ref.runtime },
     };

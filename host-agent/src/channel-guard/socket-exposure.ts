@@ -16,6 +16,8 @@ export interface MountEntry {
   /** major:minor of the filesystem. */
   device: string;
   fstype: string;
+  /** The mount is in a shared peer group: mounts made on it propagate to its peers. */
+  shared: boolean;
 }
 
 /** /proc/<pid>/mountinfo: mount points relative to that process's root, in mount order. */
@@ -26,7 +28,8 @@ export function parseMountinfo(text: string): MountEntry[] {
     const f = line.split(' ');
     const dash = f.indexOf('-', 6);
     if (f.length < 10 || dash < 0) continue;
-    out.push({ device: f[2], root: unescape(f[3]), mountPoint: unescape(f[4]), fstype: f[dash + 1] ?? '' });
+    const shared = f.slice(6, dash).some((o) => o.startsWith('shared:'));
+    out.push({ device: f[2], root: unescape(f[3]), mountPoint: unescape(f[4]), fstype: f[dash + 1] ?? '', shared });
   }
   return out;
 }
@@ -133,6 +136,8 @@ export interface Exposure {
   /** The container's mount that brings it: the socket itself, or a directory above it. */
   mountPoint: string;
   fileMount: boolean;
+  /** That mount propagates (shared): a mask on it could reach the node's own socket. */
+  shared: boolean;
 }
 
 /** Where each socket is reachable by path inside the container of `pid`. */
@@ -158,7 +163,7 @@ export function exposures(procRoot: string, pid: number, sockets: readonly Socke
         continue;
       }
       seen.add(containerPath);
-      out.push({ socket: s, containerPath, mountPoint: m.mountPoint, fileMount: m.root === s.fsPath });
+      out.push({ socket: s, containerPath, mountPoint: m.mountPoint, fileMount: m.root === s.fsPath, shared: m.shared });
     }
   }
   return out;

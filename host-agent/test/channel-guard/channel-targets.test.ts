@@ -98,8 +98,8 @@ describe('mount tables', () => {
       ].join('\n'),
     );
     assert.deepEqual(m, [
-      { device: '254:0', root: '/', mountPoint: '/', fstype: 'ext4' },
-      { device: '0:45', root: '/containerd/containerd.sock', mountPoint: '/run/my dir/containerd.sock', fstype: 'tmpfs' },
+      { device: '254:0', root: '/', mountPoint: '/', fstype: 'ext4', shared: false },
+      { device: '0:45', root: '/containerd/containerd.sock', mountPoint: '/run/my dir/containerd.sock', fstype: 'tmpfs', shared: true },
     ]);
   });
 
