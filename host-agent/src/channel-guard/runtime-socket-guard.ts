@@ -23,6 +23,7 @@
 // What protect does not prevent: when some process of the workload may use the socket (no
 // mask), an unlisted one's first request can reach the runtime before the kill (up to one
 // interval plus the scan); a connection opened and closed between two dumps is not seen at all.
+import { readlinkSync } from 'node:fs';
 import { eventWorkload, workloadOf, type AgentContext } from '../agent-context.js';
 import type { ContainerInfo } from '../attribution/containers.js';
 import { makeEvent, type EventAction } from '../events/agent-event.js';
@@ -53,7 +54,6 @@ interface ContainerExposure extends Exposure {
 }
 
 interface Namespace {
-  path: string;
   inode: number;
   containers: Set<string>;
   /** Client socket inodes already judged (pruned to the live ones each dump). */
@@ -139,7 +139,7 @@ export class RuntimeSocketGuard {
     if (this.stopped || c.attribution?.source === 'none') return;
     if (c.netnsInode !== 0) {
       let ns = this.namespaces.get(c.netnsInode);
-      if (!ns) this.namespaces.set(c.netnsInode, (ns = { path: `${this.ctx.procRoot}/${c.anchorPid}/ns/net`, inode: c.netnsInode, containers: new Set(), seen: new Set() }));
+      if (!ns) this.namespaces.set(c.netnsInode, (ns = { inode: c.netnsInode, containers: new Set(), seen: new Set() }));
       ns.containers.add(c.ref.id);
     }
     this.refreshIdentities();
@@ -271,13 +271,28 @@ export class RuntimeSocketGuard {
   }
 
   private scanNamespace(ns: Namespace): void {
+    // Reached through a live process of one of its containers (anchors change as processes exit).
+    let path: string | undefined;
+    for (const id of ns.containers) {
+      const c = this.ctx.containers.get(id);
+      if (!c || c.pids.size === 0) continue;
+      const candidate = `${this.ctx.procRoot}/${c.anchorPid}/ns/net`;
+      try {
+        if (readlinkSync(candidate) !== `net:[${ns.inode}]`) continue; // the pid went to another process
+      } catch {
+        continue;
+      }
+      path = candidate;
+      break;
+    }
+    if (!path) return;
     this.counters.scans++;
     let sockets;
     try {
-      sockets = this.ctx.native.unixSockets(ns.path, { states: 1 << ESTABLISHED });
+      sockets = this.ctx.native.unixSockets(path, { states: 1 << ESTABLISHED });
     } catch (err) {
       this.counters.scanErrors++;
-      this.ctx.log('debug', 'channels: unix socket dump failed', { netns: ns.path, error: (err as Error).message });
+      this.ctx.log('debug', 'channels: unix socket dump failed', { netns: path, error: (err as Error).message });
       return;
     }
     const live = new Set<number>();
