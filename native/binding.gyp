@@ -9,7 +9,9 @@
         "src/packet-ring.cc",
         "src/nfqueue.cc",
         "src/netns.cc",
-        "src/exec-paths.cc"
+        "src/exec-paths.cc",
+        "src/unix-diag.cc",
+        "src/mount-ns.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],

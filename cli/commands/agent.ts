@@ -10,7 +10,8 @@ import { Agent } from '../../host-agent/src/agent.js';
 import { parseAgentInventory } from '../../host-agent/src/attribution/resolver.js';
 import { CaptureService } from '../../host-agent/src/capture/capture-service.js';
 import { TrafficMonitor } from '../../host-agent/src/capture/monitor-traffic.js';
-import { ChannelGuard, defaultChannels, type ChannelTarget } from '../../host-agent/src/channel-guard/channel-guard.js';
+import { ChannelGuard } from '../../host-agent/src/channel-guard/channel-guard.js';
+import { DEFAULT_RUNTIME_SOCKETS, defaultChannels, parseChannelSpec, type ChannelSpec } from '../../host-agent/src/channel-guard/channel-targets.js';
 import { GrpcEventSink } from '../../host-agent/src/events/event-sink-grpc.js';
 import { JsonLinesSink, type EventSink } from '../../host-agent/src/events/event-sink.js';
 import { InlineMonitor } from '../../host-agent/src/inline/monitor-inline.js';
@@ -38,9 +39,14 @@ without the native addon, each monitor reports itself disabled and says why.
   --inventory FILE           pods → workloads: {pods: [{namespace, name, uid, workload,
                              containers: [{name, id}]}]}; also used beside the control plane
   --mode MODE                monitors' mode for workloads without configuration (default discover)
-  --channel NAME=ADDR:PORT   a control channel's address (repeatable), e.g.
-                             kubernetes-api=10.96.0.1:443; istiod, etcd and kubelet are known
-                             by port, the Kubernetes API from KUBERNETES_SERVICE_HOST
+  --channel NAME=ADDR[:PORT] a control channel's address, IPv4 or IPv6 ([ADDR]:PORT), or a
+  --channel NAME=unix:PATH   node socket (repeatable), e.g. kubernetes-api=10.96.0.1:443,
+                             linkerd-destination=fd00::10 (default ports: linkerd-destination
+                             8086, linkerd-identity 8080, kubernetes-api 443),
+                             container-runtime=unix:/run/k3s/containerd/containerd.sock;
+                             istiod, etcd and kubelet are known by port, the Kubernetes API from
+                             KUBERNETES_SERVICE_HOST, and the containerd, Docker, CRI-O,
+                             cri-dockerd and kubelet pod-resources sockets by their usual paths
   --kubelet URL              ask the kubelet for pods (e.g. https://$NODE_IP:10250)
   --kubelet-token FILE       bearer token for --kubelet (default the service-account token)
   --docker-socket PATH       Docker's API (default /var/run/docker.sock when present)
@@ -55,10 +61,12 @@ without the native addon, each monitor reports itself disabled and says why.
 
 const MONITORS = ['processes', 'files', 'ports', 'traffic', 'inline', 'channels'] as const;
 
-function parseChannel(value: string): ChannelTarget {
-  const m = /^([a-z0-9-]+)=(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(value);
-  if (!m) throw new UsageError(`--channel must be NAME=ADDR:PORT with an IPv4 address (got "${value}")`);
-  return { name: m[1], address: m[2], ports: [Number(m[3])] };
+function parseChannel(value: string): ChannelSpec {
+  try {
+    return parseChannelSpec(value);
+  } catch (err) {
+    throw new UsageError(`--channel: ${(err as Error).message}`);
+  }
 }
 
 export async function agentCommand(argv: string[]): Promise<number> {
@@ -101,7 +109,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
   for (const d of disabled) if (!(MONITORS as readonly string[]).includes(d)) throw new UsageError(`--disable: unknown monitor "${d}" (${MONITORS.join(', ')})`);
   const interval = values['scan-interval'] ? Number(values['scan-interval']) : 1000;
   if (!Number.isInteger(interval) || interval < 10) throw new UsageError(`--scan-interval must be an integer of at least 10 (got "${values['scan-interval']}")`);
-  const channels = [...defaultChannels(), ...(values.channel ?? []).map(parseChannel)];
+  const specs = (values.channel ?? []).map(parseChannel);
+  const channels = [...defaultChannels(), ...specs.flatMap((c) => (c.kind === 'tcp' ? [c.target] : []))];
+  const sockets = [...DEFAULT_RUNTIME_SOCKETS, ...specs.flatMap((c) => (c.kind === 'unix' ? [c.target] : []))];
   const wasm = values.wasm ?? FILTER_WASM;
 
   let sink: EventSink;
@@ -125,7 +135,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const extra: Array<(ctx: AgentContext) => Monitor> = [];
   if (!disabled.has('traffic')) extra.push((ctx) => new TrafficMonitor(ctx, { wasm }));
   if (!disabled.has('inline')) extra.push((ctx) => new InlineMonitor(ctx, { wasm }));
-  if (!disabled.has('channels')) extra.push((ctx) => new ChannelGuard(ctx, { channels }));
+  if (!disabled.has('channels')) extra.push((ctx) => new ChannelGuard(ctx, { channels, sockets }));
   const agent = new Agent({
     sink,
     log,

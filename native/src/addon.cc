@@ -49,6 +49,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPacketRing(env, exports);
   InitNfQueue(env, exports);
   InitNetns(env, exports);
+  InitUnixDiag(env, exports);
+  InitMountNs(env, exports);
   exports.Set("geteuid", Napi::Function::New(env, Geteuid));
   exports.Set("abi", Napi::Number::New(env, 1));
   return exports;

@@ -176,6 +176,8 @@ void InitFanotify(Napi::Env env, Napi::Object exports);
 void InitPacketRing(Napi::Env env, Napi::Object exports);
 void InitNfQueue(Napi::Env env, Napi::Object exports);
 void InitNetns(Napi::Env env, Napi::Object exports);
+void InitUnixDiag(Napi::Env env, Napi::Object exports);
+void InitMountNs(Napi::Env env, Napi::Object exports);
 
 // Opens a socket inside the network namespace at `nsPath` (empty: the current one): the calling
 // thread enters the namespace, creates the socket, and returns; a socket keeps the namespace it

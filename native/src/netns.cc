@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "sock-diag.h"
 
 #ifndef SOCK_DESTROY
 #define SOCK_DESTROY 21
@@ -103,47 +104,20 @@ Napi::Value InetSockets(const Napi::CallbackInfo& info) {
   msg.req.sdiag_family = static_cast<uint8_t>(family);
   msg.req.sdiag_protocol = static_cast<uint8_t>(protocol);
   msg.req.idiag_states = states;
-  if (send(fd, &msg, sizeof(msg), 0) < 0) {
-    int e = errno;
-    close(fd);
-    ThrowErrno(env, "sock_diag: dump", e, "CAP_NET_ADMIN");
-  }
   Napi::Array out = Napi::Array::New(env);
   uint32_t count = 0;
-  alignas(nlmsghdr) char buf[32768];
-  bool done = false;
-  while (!done) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      close(fd);
-      ThrowErrno(env, "sock_diag: recv", e, nullptr);
-    }
-    if (n == 0) break;
-    for (nlmsghdr* nl = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nl, static_cast<size_t>(n)); nl = NLMSG_NEXT(nl, n)) {
-      if (nl->nlmsg_type == NLMSG_DONE) {
-        done = true;
-        break;
-      }
-      if (nl->nlmsg_type == NLMSG_ERROR) {
-        auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(nl));
-        close(fd);
-        ThrowErrno(env, "sock_diag: dump", -e->error, nullptr);
-      }
-      auto* m = static_cast<inet_diag_msg*>(NLMSG_DATA(nl));
-      Napi::Object s = Napi::Object::New(env);
-      s.Set("state", Napi::Number::New(env, m->idiag_state));
-      s.Set("src", Napi::String::New(env, Address(family, m->id.idiag_src)));
-      s.Set("sport", Napi::Number::New(env, ntohs(m->id.idiag_sport)));
-      s.Set("dst", Napi::String::New(env, Address(family, m->id.idiag_dst)));
-      s.Set("dport", Napi::Number::New(env, ntohs(m->id.idiag_dport)));
-      s.Set("uid", Napi::Number::New(env, m->idiag_uid));
-      s.Set("inode", Napi::Number::New(env, m->idiag_inode));
-      out.Set(count++, s);
-    }
-  }
-  close(fd);
+  SockDiagDump(env, fd, &msg, sizeof(msg), "sock_diag", [&](nlmsghdr* nl) {
+    auto* m = static_cast<inet_diag_msg*>(NLMSG_DATA(nl));
+    Napi::Object s = Napi::Object::New(env);
+    s.Set("state", Napi::Number::New(env, m->idiag_state));
+    s.Set("src", Napi::String::New(env, Address(family, m->id.idiag_src)));
+    s.Set("sport", Napi::Number::New(env, ntohs(m->id.idiag_sport)));
+    s.Set("dst", Napi::String::New(env, Address(family, m->id.idiag_dst)));
+    s.Set("dport", Napi::Number::New(env, ntohs(m->id.idiag_dport)));
+    s.Set("uid", Napi::Number::New(env, m->idiag_uid));
+    s.Set("inode", Napi::Number::New(env, m->idiag_inode));
+    out.Set(count++, s);
+  });
   return out;
 }
 

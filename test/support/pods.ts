@@ -47,6 +47,8 @@ export class Pod {
   readonly base: string;
   readonly root: string;
   ip = '';
+  /** Set by podPairIPv6. */
+  ip6 = '';
   private readonly children = new Set<ChildProcess>();
   private readonly undo: Array<() => void> = [];
 
@@ -249,6 +251,18 @@ export function podPair(a: Pod, b: Pod): { subnet: string } {
     pod.ip = `10.231.${n}.${host}`;
   }
   return { subnet: `10.231.${n}.0/24` };
+}
+
+/** IPv6 on the eth0 of a pair podPair made: a at fd00:231:<n>::1, b at ::2 (no duplicate
+ * address detection: usable at once). */
+export function podPairIPv6(a: Pod, b: Pod): { subnet: string } {
+  const n = (1 + (randomBytes(2).readUInt16BE(0) % 0xfffe)).toString(16);
+  for (const [pod, host] of [[a, 1], [b, 2]] as const) {
+    run('ip', ['netns', 'exec', pod.nsName, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=0']);
+    run('ip', ['-n', pod.nsName, 'addr', 'add', `fd00:231:${n}::${host}/64`, 'dev', 'eth0', 'nodad']);
+    pod.ip6 = `fd00:231:${n}::${host}`;
+  }
+  return { subnet: `fd00:231:${n}::/64` };
 }
 
 /** The local inventory entries naming these pods (the agent's --inventory format). */

@@ -14,6 +14,12 @@ export class Baseline {
     return this.sets.get(`${workload}\u0000${concern}`)?.has(item) ?? false;
   }
 
+  /** Whether some learned item of the workload and concern passes `test`. */
+  some(workload: string, concern: Concern, test: (item: string) => boolean): boolean {
+    for (const item of this.sets.get(`${workload}\u0000${concern}`) ?? []) if (test(item)) return true;
+    return false;
+  }
+
   /** True when `item` is new (and was learned). */
   learn(workload: string, concern: Concern, item: string): boolean {
     const key = `${workload}\u0000${concern}`;

@@ -148,6 +148,23 @@ export interface InetSocket {
   inode: number;
 }
 
+/** One unix socket of a namespace (native/src/unix-diag.cc). The server end of a connection to
+ * a listener on a path carries the listener's file (`vfsIno`, `vfsDev`) and lives in the
+ * connecting socket's namespace; `peer` is the other end's inode. */
+export interface UnixSocket {
+  inode: number;
+  /** SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5. */
+  type: number;
+  /** TCP_ESTABLISHED 1, TCP_CLOSE 7, TCP_LISTEN 10 (the kernel's numbering). */
+  state: number;
+  peer?: number;
+  /** The bound name: a path, or '@name' for an abstract one. */
+  name?: string;
+  vfsIno?: number;
+  /** The device of the bound file (the kernel's encoding, as stat's st_dev). */
+  vfsDev?: number;
+}
+
 /** Classic BPF instruction: [code, jt, jf, k]. */
 export type BpfInstruction = [number, number, number, number];
 
@@ -174,6 +191,12 @@ export interface NativeAddon {
   ) => NativeNfQueue;
   inetSockets(netns: string, options: { family: 4 | 6; protocol?: 'tcp' | 'udp'; states?: number }): InetSocket[];
   destroySocket(netns: string, socket: { family: 4 | 6; src: string; sport: number; dst: string; dport: number }): boolean;
+  unixSockets(netns: string, options?: { states?: number }): UnixSocket[];
+  /** Bind-mounts `source` on `target` inside the mount namespace `mntns` (a /proc/<pid>/ns/mnt)
+   * with `root` (a /proc/<pid>/root) as root: both paths as that process sees them. */
+  bindInMountNs(mntns: string, root: string, source: string, target: string): void;
+  /** Detaches the topmost mount on `target` there. */
+  unmountInMountNs(mntns: string, root: string, target: string): void;
   originalDst(fd: number): { address: string; port: number };
   /** A TCP socket made inside `netns` (empty: here), bound when an address is given; the caller
    * owns the fd (Node: net.Server listen({fd}) or new net.Socket({fd}).connect()). */
