@@ -157,6 +157,8 @@ describe('host agent: control-channel guard', { skip: skip ?? toolsMissing('ipta
     pod.exec('/usr/bin/python3', ['-c', `import socket
 try:
     socket.create_connection(("${ip}", ${port}), 3).close(); print("connected")
+except socket.timeout:
+    print("timeout")
 except OSError as e:
     print("refused", e.errno)
 `]);
@@ -217,10 +219,10 @@ spec:
   channels:
     allow: [{channel: kubernetes-api, processes: [/usr/bin/kubectl]}]
 `);
-    const started = Date.now();
     const r = await connect(web, api.ip, 6443);
-    assert.match(r.stdout.trim(), /^refused/, 'connect() failed');
-    assert.ok(Date.now() - started < 2500, 'refused at once, not after SYN retries');
+    // A dropped SYN alone would leave connect() retrying until its 3 s timeout; the destroyed
+    // socket fails it with an error at once.
+    assert.match(r.stdout.trim(), /^refused \d+$/, 'connect() failed with an error, not a timeout');
     await t.sink.waitFor((e) => e.kind === 'channel.violation' && e.action === 'block', 5000, 'the refusal');
     const other = await connect(web, api.ip, 8080);
     assert.match(other.stdout.trim(), /^refused/, 'nothing listens on 8080: an ordinary refusal, not a channel');

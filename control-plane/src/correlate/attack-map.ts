@@ -57,7 +57,7 @@ export function classify(e: MeshwardEvent, ctx: ClassifyContext = {}): Classific
     case 'dlp.leak':
       return { tactic: 'exfiltration', technique: 'T1041', name: 'data leak' };
     case 'channel.violation':
-      return { tactic: 'discovery', technique: 'T1613', name: `orchestration access (${str((e.channel as { target?: unknown } | undefined)?.target) || 'control channel'})` };
+      return { tactic: 'discovery', technique: 'T1613', name: `orchestration access (${str((e.channel as { name?: unknown } | undefined)?.name) || 'control channel'})` };
     case 'process.violation':
       return { tactic: 'execution', technique: 'T1059', name: `unauthorised process ${str((e.process as { exe?: unknown } | undefined)?.exe)}`.trim() };
     case 'process.exec': {

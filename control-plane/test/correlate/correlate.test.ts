@@ -26,7 +26,9 @@ describe('ATT&CK mapping', () => {
     assert.equal(c(makeEvent({ kind: 'net.egress', destination: { fqdn: 'api.stripe.com' } })), undefined);
     assert.equal(c(makeEvent({ kind: 'net.egress', action: 'alert', destination: { ip: '10.0.0.9', namespace: 'shop', workload: 'payments' } }))?.tactic, 'lateral-movement');
     assert.equal(c(makeEvent({ kind: 'dlp.leak', severity: 'high', action: 'alert' }))?.tactic, 'exfiltration');
-    assert.equal(c(makeEvent({ kind: 'channel.violation', severity: 'high', action: 'alert', channel: { target: 'kube-apiserver' } }))?.technique, 'T1613');
+    const channel = c(makeEvent({ kind: 'channel.violation', severity: 'high', action: 'alert', channel: { name: 'kubernetes-api' } }));
+    assert.equal(channel?.technique, 'T1613');
+    assert.match(channel?.name ?? '', /orchestration access \(kubernetes-api\)/);
     assert.equal(c(makeEvent({ kind: 'net.scan', severity: 'medium', action: 'alert' }))?.tactic, 'reconnaissance');
   });
 });
