@@ -71,7 +71,8 @@ function isToken(c: u8): bool {
 
 function controlBytes(p: usize, len: usize): i32 {
   let any: u8 = 0;
-  for (let i: usize = 0; i < len; i++) any |= unchecked(BYTE_CLASS[load<u8>(p + i)]);
+  const table = changetype<usize>(BYTE_CLASS);
+  for (let i: usize = 0; i < len; i++) any |= load<u8>(table + <usize>load<u8>(p + i));
   if ((any & 4) != 0) return 2;
   return (any & 2) != 0 ? 1 : 0;
 }
@@ -327,7 +328,7 @@ const RESTRICTED = new WordSet([
   "/wp-config.php.", "/wp-config.php~", "/.ds_store", "/.aws/", "/.ssh/", "/id_rsa", "/.bash_history",
   "/.npmrc", "/.dockercfg", "/.docker/config.json", "/.kube/config", "/server-status", "/server-info",
   "/phpinfo.php", "/config.php.bak", "/.user.ini", "/web-inf/", "/meta-inf/", "/.idea/", "/.vscode/",
-]);
+], false);
 
 function restrictedFile(p: usize, len: usize): void {
   let from: usize = 0;
