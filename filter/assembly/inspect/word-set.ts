@@ -12,12 +12,16 @@ const BUCKETS = 1024;
 // through plain pointers, with no per-access bookkeeping for the garbage collector.
 // LOWER: ASCII lower-case of every byte.
 const LOWER: usize = memory.data(256, 16);
-// A bloom of every word's first three bytes with bit 5 cleared (ASCII letters fold to one case;
-// the few other bytes that fold together only cost a false positive): one 32-bit load, a
-// multiply and one bit test reject most positions of ordinary text. Two-byte words enter
-// with every third byte.
-const BLOOM_BITS: u32 = 1 << 16;
-const BLOOM: usize = memory.data(<i32>(BLOOM_BITS >> 3), 16);
+// Blooms of words' three-byte windows with bit 5 cleared (ASCII letters fold to one case; the
+// few other bytes that fold together only cost a false positive): one 32-bit load, a multiply
+// and one bit test reject most positions of ordinary text.
+// The shared index tests every second position only: a word starting at an odd position is
+// seen from the next one, so each word enters with its bytes from offset 0 and from offset 1
+// (missing bytes of short words enter with every value; a two-byte word's second byte goes
+// to SECOND).
+const BLOOM_BITS: u32 = 17;
+const BLOOM: usize = memory.data(1 << (BLOOM_BITS - 3), 16);
+const SECOND: usize = memory.data(256, 16);
 // Sets that are not in the shared index keep a small bloom of their own.
 const OWN_BLOOM_BITS: u32 = 1 << 13;
 // Chain heads of the shared index, by hash of the first two bytes (lower-case).
@@ -58,6 +62,20 @@ function initTables(): void {
 }
 
 /** Enter a word (at w, n >= 2 bytes) into a bloom of `bits` bits. */
+/** Enter a word of the shared index (see BLOOM). */
+function indexAdd(w: usize, n: usize): void {
+  bloomAdd(BLOOM, BLOOM_BITS, w, n);
+  if (n >= 4) {
+    bloomAdd(BLOOM, BLOOM_BITS, w + 1, 3);
+  } else if (n == 3) {
+    bloomAdd(BLOOM, BLOOM_BITS, w + 1, 2);
+  } else {
+    const b = <u32>load<u8>(w + 1);
+    store<u8>(SECOND + <usize>b, 1);
+    if (b >= 0x61 && b <= 0x7a) store<u8>(SECOND + <usize>(b - 0x20), 1);
+  }
+}
+
 function bloomAdd(table: usize, bits: u32, w: usize, n: usize): void {
   const ab = <u32>load<u8>(w) | (<u32>load<u8>(w + 1) << 8);
   if (n >= 3) {
@@ -124,7 +142,7 @@ function register(setId: i32, words: StaticArray<string>): void {
     gWord.push(i);
     const w = changetype<usize>(b);
     const h = hash(<u32>load<u8>(w), <u32>load<u8>(w + 1));
-    bloomAdd(BLOOM, 16, w, <usize>b.byteLength);
+    indexAdd(w, <usize>b.byteLength);
     gNext.push(load<i32>(HEADS + (<usize>h << 2)));
     store<i32>(HEADS + (<usize>h << 2), g);
   }
@@ -153,37 +171,47 @@ export function indexValue(p: usize, len: usize): void {
   ixPtr = p;
   ixLen = len;
   if (len < 2) return;
+  // Every second position (see BLOOM); a hit there walks the chains of the word starts it
+  // covers, the odd one before it and itself, so starts are walked once and in order.
+  for (let i: usize = 0; i < len; i += 2) {
+    let v: u32;
+    if (i + 4 <= len) {
+      v = load<u32>(p + i);
+    } else {
+      v = <u32>load<u8>(p + i);
+      if (i + 1 < len) v |= <u32>load<u8>(p + i + 1) << 8;
+      if (i + 2 < len) v |= <u32>load<u8>(p + i + 2) << 16;
+    }
+    if (!bitTest(BLOOM, triHash(v, BLOOM_BITS)) && load<u8>(SECOND + <usize>(v & 0xff)) == 0) continue;
+    if (i > 0) walk(p, len, i - 1);
+    if (i + 1 < len) walk(p, len, i);
+  }
+}
+
+/** Record the words of the shared index that start at p+i (i + 1 < len). */
+function walk(p: usize, len: usize, i: usize): void {
   const next = changetype<usize>(fNext);
   const sets = changetype<usize>(fSet);
   const wordIx = changetype<usize>(fWord);
   const ptrs = changetype<usize>(fPtr);
   const lens = changetype<usize>(fLen);
-  // Positions with four bytes to read, then the last ones.
-  const body = len >= 4 ? len - 3 : 0;
-  for (let i: usize = 0; i + 1 < len; i++) {
-    if (i < body) {
-      if (!bitTest(BLOOM, triHash(load<u32>(p + i), 16))) continue;
-    } else if (!maybe(BLOOM, 16, p, i, len)) {
-      continue;
-    }
-    let k = load<i32>(HEADS + (<usize>hash(lcb(<u32>load<u8>(p + i)), lcb(<u32>load<u8>(p + i + 1))) << 2));
-    while (k >= 0) {
-      const kk = <usize>k << alignof<usize>();
-      const n = load<usize>(lens + kk);
-      if (i + n <= len && matches(p + i, load<usize>(ptrs + kk), n)) {
-        const s = <usize>load<i32>(sets + (<usize>k << 2));
-        const c = load<i32>(hitCount + (s << 2));
-        if (c < MAX_HITS) {
-          const slot = (s * MAX_HITS + <usize>c) << 2;
-          store<u32>(hitPos + slot, <u32>i);
-          store<i32>(hitWord + slot, load<i32>(wordIx + (<usize>k << 2)));
-          store<i32>(hitCount + (s << 2), c + 1);
-        } else {
-          store<u8>(hitOverflow + s, 1);
-        }
+  let k = load<i32>(HEADS + (<usize>hash(lcb(<u32>load<u8>(p + i)), lcb(<u32>load<u8>(p + i + 1))) << 2));
+  while (k >= 0) {
+    const kk = <usize>k << alignof<usize>();
+    const n = load<usize>(lens + kk);
+    if (i + n <= len && matches(p + i, load<usize>(ptrs + kk), n)) {
+      const s = <usize>load<i32>(sets + (<usize>k << 2));
+      const c = load<i32>(hitCount + (s << 2));
+      if (c < MAX_HITS) {
+        const slot = (s * MAX_HITS + <usize>c) << 2;
+        store<u32>(hitPos + slot, <u32>i);
+        store<i32>(hitWord + slot, load<i32>(wordIx + (<usize>k << 2)));
+        store<i32>(hitCount + (s << 2), c + 1);
+      } else {
+        store<u8>(hitOverflow + s, 1);
       }
-      k = load<i32>(next + (<usize>k << 2));
     }
+    k = load<i32>(next + (<usize>k << 2));
   }
 }
 
