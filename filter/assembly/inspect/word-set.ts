@@ -22,6 +22,9 @@ const LOWER: usize = memory.data(256, 16);
 const BLOOM_BITS: u32 = 17;
 const BLOOM: usize = memory.data(1 << (BLOOM_BITS - 3), 16);
 const SECOND: usize = memory.data(256, 16);
+// Words' first three bytes only: which of the two starts a hit covers is worth a chain walk.
+const START_BITS: u32 = 16;
+const START: usize = memory.data(1 << (START_BITS - 3), 16);
 // Sets that are not in the shared index keep a small bloom of their own.
 const OWN_BLOOM_BITS: u32 = 1 << 13;
 // Chain heads of the shared index, by hash of the first two bytes (lower-case).
@@ -64,6 +67,7 @@ function initTables(): void {
 /** Enter a word (at w, n >= 2 bytes) into a bloom of `bits` bits. */
 /** Enter a word of the shared index (see BLOOM). */
 function indexAdd(w: usize, n: usize): void {
+  bloomAdd(START, START_BITS, w, n);
   bloomAdd(BLOOM, BLOOM_BITS, w, n);
   if (n >= 4) {
     bloomAdd(BLOOM, BLOOM_BITS, w + 1, 3);
@@ -190,6 +194,7 @@ export function indexValue(p: usize, len: usize): void {
 
 /** Record the words of the shared index that start at p+i (i + 1 < len). */
 function walk(p: usize, len: usize, i: usize): void {
+  if (!maybe(START, START_BITS, p, i, len)) return;
   const next = changetype<usize>(fNext);
   const sets = changetype<usize>(fSet);
   const wordIx = changetype<usize>(fWord);

@@ -314,7 +314,12 @@ export class JsonReader {
     if (buf.len + KEY_IN_PATH_CAP + 1 <= PATH_CAP) {
       if (buf.len > 0) buf.byte(0x2e);
       const mark = buf.len;
-      unescapeInto(this.tokenStart, this.tokenEnd, buf);
+      if (this.escaped) {
+        unescapeInto(this.tokenStart, this.tokenEnd, buf);
+      } else {
+        const n = this.tokenEnd - this.tokenStart;
+        buf.bytes(this.tokenStart, n < KEY_IN_PATH_CAP ? n : KEY_IN_PATH_CAP);
+      }
       if (buf.len - mark > KEY_IN_PATH_CAP) buf.truncate(mark + KEY_IN_PATH_CAP);
     }
     this.expect = Expect.Colon;
