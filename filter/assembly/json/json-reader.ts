@@ -279,6 +279,8 @@ export class JsonReader {
     buf.byte(0x5d);
   }
 
+  // @ts-ignore: decorator
+  @inline
   private push(kind: u8): JsonToken {
     if (this.depth >= MAX_DEPTH) return this.fail("nesting deeper than 64");
     this.pos++;
@@ -295,6 +297,8 @@ export class JsonReader {
     return JsonToken.BeginArray;
   }
 
+  // @ts-ignore: decorator
+  @inline
   private close(token: JsonToken): JsonToken {
     this.pos++;
     const d = this.depth;
@@ -305,6 +309,8 @@ export class JsonReader {
     return token;
   }
 
+  // @ts-ignore: decorator
+  @inline
   private key(): JsonToken {
     const r = this.scanString();
     if (r == MORE) return JsonToken.NeedMore;
@@ -326,6 +332,8 @@ export class JsonReader {
     return JsonToken.Key;
   }
 
+  // @ts-ignore: decorator
+  @inline
   private value(c: u8): JsonToken {
     if (c == 0x7b) { // {
       this.enterValue();
