@@ -84,8 +84,10 @@ function initByteClass(): void {
 }
 initByteClass();
 
+// @ts-ignore: decorator
+@inline
 function isToken(c: u8): bool {
-  return (unchecked(BYTE_CLASS[c]) & 1) != 0;
+  return (load<u8>(changetype<usize>(BYTE_CLASS) + <usize>c) & 1) != 0;
 }
 
 function controlBytes(p: usize, len: usize): i32 {

@@ -169,17 +169,14 @@ export function inspectValue(p: usize, len: usize, where: Where): void {
     s.inspected += len;
   }
   if (len <= MAX_VALUE_BYTES) {
-    if (s.depth == 0 && len <= 16 && plainWord(p, len)) {
-      // A short identifier, number or word: only a few things fit in it.
-      tinyDetectors(p, len, where);
-      return;
-    }
     if (s.depth == 0 && len <= 4096) {
       // Seen before and clean: nothing to do.
       if (known(<i32>where, s.location.ptr, s.location.len, p, len)) return;
       const before = s.findings.count;
       const dropped = excludedCount;
-      inspectOne(p, len, where);
+      // A short identifier, number or word: only a few things fit in it.
+      if (len <= 16 && plainWord(p, len)) tinyDetectors(p, len, where);
+      else inspectOne(p, len, where);
       if (s.findings.count == before && excludedCount == dropped) remember();
       return;
     }
