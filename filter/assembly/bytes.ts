@@ -53,6 +53,18 @@ export function eqBytesNoCase(a: usize, alen: usize, b: usize, blen: usize): boo
   return true;
 }
 
+/** Copy n bytes from src to dst (non-overlapping): short copies (locations, keys, paths) in
+ * words, long ones with memory.copy (a call into the runtime). */
+export function copyBytesTo(dst: usize, src: usize, n: usize): void {
+  if (n > 64) {
+    memory.copy(dst, src, n);
+    return;
+  }
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+}
+
 /** Copy `len` bytes at `p` into a new ArrayBuffer. */
 export function copyBytes(p: usize, len: usize): ArrayBuffer {
   const out = new ArrayBuffer(<i32>len);
@@ -95,6 +107,8 @@ export class ByteBuffer {
     this.cap = <usize>this.data.byteLength;
   }
 
+  // @ts-ignore: decorator
+  @inline
   reset(): void {
     this.len = 0;
   }
@@ -121,6 +135,8 @@ export class ByteBuffer {
     this.cap = cap;
   }
 
+  // @ts-ignore: decorator
+  @inline
   byte(b: u8): void {
     if (this.len >= this.cap) this.reserve(1);
     store<u8>(this.ptr + this.len, b);
@@ -129,8 +145,8 @@ export class ByteBuffer {
 
   bytes(p: usize, n: usize): void {
     if (n == 0) return;
-    this.reserve(n);
-    memory.copy(this.ptr + this.len, p, n);
+    if (this.len + n > this.cap) this.reserve(n);
+    copyBytesTo(this.ptr + this.len, p, n);
     this.len += n;
   }
 
@@ -141,7 +157,7 @@ export class ByteBuffer {
   /** Append an ASCII string literal (code units above 0x7f are not expected here). */
   ascii(s: string): void {
     const n = <usize>s.length;
-    this.reserve(n);
+    if (this.len + n > this.cap) this.reserve(n);
     const src = changetype<usize>(s);
     const dst = this.ptr + this.len;
     for (let i: usize = 0; i < n; i++) store<u8>(dst + i, <u8>load<u16>(src + (i << 1)));
@@ -210,6 +226,8 @@ export class ByteBuffer {
     this.len += <usize>width;
   }
 
+  // @ts-ignore: decorator
+  @inline
   truncate(n: usize): void {
     if (n < this.len) this.len = n;
   }

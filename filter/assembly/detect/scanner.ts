@@ -15,7 +15,7 @@ const AGENTS: StaticArray<string> = [
   "httpx - open-source", "interactsh", "fuzz faster u fool", "nikto/", "sqlsus", "absinthe", "teh forest lobster", "medusa", "ncrack", "cgichk",
 ];
 
-const AGENT_SET = new WordSet(AGENTS);
+const AGENT_SET = new WordSet(AGENTS, false);
 
 export function detectScannerAgent(p: usize, len: usize): void {
   if (AGENT_SET.find(p, len, 0) >= 0) report(AttackClass.Scanner, CRITICAL, 1, "scanner-user-agent", AGENT_SET.at, 32);

@@ -2,7 +2,7 @@
 // fills fixed arrays of tokens (no allocation): words are looked up in one keyword table with
 // categories. Comments are tokens (`--`, `#`, `/* */`); MySQL's executable comments `/*!50000
 // ... */` are transparent, their content lexed as code, as MySQL does.
-import { isAlpha, isDigitB, isSpace, lc } from "../inspect/text";
+import { indexOfByte, indexOfEither, isAlpha, isDigitB, isSpace, lc } from "../inspect/text";
 
 export const enum Tok {
   None = 0,
@@ -139,16 +139,18 @@ function initKeywords(): void {
 initKeywords();
 
 export function kwCats(kw: i32): u32 {
-  return kw >= 0 ? unchecked(KW_CATS[kw]) : 0;
+  return kw >= 0 ? load<u32>(changetype<usize>(KW_CATS) + (<usize>kw << 2)) : 0;
 }
 
 function lookup(p: usize, len: usize): i32 {
   if (len < 2 || len > 18) return -1;
-  let k = unchecked(KW_HEADS[kwHash(len, lc(load<u8>(p)), lc(load<u8>(p + 1)))]);
+  const heads = changetype<usize>(KW_HEADS);
+  const next = changetype<usize>(KW_NEXT);
+  const words = changetype<usize>(KW_BYTES);
+  let k = load<i32>(heads + (<usize>kwHash(len, lc(load<u8>(p)), lc(load<u8>(p + 1))) << 2));
   while (k >= 0) {
-    const b = unchecked(KW_BYTES[k]);
-    if (<usize>b.byteLength == len) {
-      const w = changetype<usize>(b);
+    const w = load<usize>(words + (<usize>k << alignof<usize>()));
+    if (<usize>changetype<ArrayBuffer>(w).byteLength == len) {
       let same = true;
       for (let j: usize = 0; j < len; j++) {
         if (lc(load<u8>(p + j)) != load<u8>(w + j)) {
@@ -158,7 +160,7 @@ function lookup(p: usize, len: usize): i32 {
       }
       if (same) return k;
     }
-    k = unchecked(KW_NEXT[k]);
+    k = load<i32>(next + (<usize>k << 2));
   }
   return -1;
 }
@@ -167,34 +169,45 @@ export const MAX_TOKENS = 40;
 
 export class SqlTokens {
   n: i32 = 0;
-  readonly type: StaticArray<u8> = new StaticArray<u8>(MAX_TOKENS);
-  readonly kw: StaticArray<i16> = new StaticArray<i16>(MAX_TOKENS);
-  readonly start: StaticArray<u32> = new StaticArray<u32>(MAX_TOKENS);
-  readonly len: StaticArray<u32> = new StaticArray<u32>(MAX_TOKENS);
+  // Token arrays in unmanaged memory (read through plain pointers in the hot paths).
+  private readonly type: usize = heap.alloc(MAX_TOKENS);
+  private readonly kw: usize = heap.alloc(MAX_TOKENS << 1);
+  private readonly starts: usize = heap.alloc(MAX_TOKENS << 2);
+  private readonly lens: usize = heap.alloc(MAX_TOKENS << 2);
   /** Offset just past the last token lexed. */
   stop: usize = 0;
   /** Block comments used as white space (an evasion sign). */
   inlineComments: i32 = 0;
 
   t(i: i32): Tok {
-    return i < this.n ? <Tok>unchecked(this.type[i]) : Tok.None;
+    return i < this.n ? <Tok>load<u8>(this.type + <usize>i) : Tok.None;
   }
 
   k(i: i32): i32 {
-    return i < this.n && unchecked(this.type[i]) == <u8>Tok.Kw ? <i32>unchecked(this.kw[i]) : -1;
+    return i < this.n && load<u8>(this.type + <usize>i) == <u8>Tok.Kw ? <i32>load<i16>(this.kw + (<usize>i << 1)) : -1;
   }
 
   cats(i: i32): u32 {
     return kwCats(this.k(i));
   }
 
+  /** Absolute address of token i (0 past the tokens lexed). */
+  start(i: i32): usize {
+    return i >= 0 && i < MAX_TOKENS ? <usize>load<u32>(this.starts + (<usize>i << 2)) : 0;
+  }
+
+  /** Length of token i. */
+  len(i: i32): u32 {
+    return i >= 0 && i < MAX_TOKENS ? load<u32>(this.lens + (<usize>i << 2)) : 0;
+  }
+
   private push(t: Tok, kw: i32, s: usize, l: usize): void {
-    const n = this.n;
-    unchecked(this.type[n] = <u8>t);
-    unchecked(this.kw[n] = <i16>kw);
-    unchecked(this.start[n] = <u32>s); // absolute address
-    unchecked(this.len[n] = <u32>l);
-    this.n = n + 1;
+    const n = <usize>this.n;
+    store<u8>(this.type + n, <u8>t);
+    store<i16>(this.kw + (n << 1), <i16>kw);
+    store<u32>(this.starts + (n << 2), <u32>s); // absolute address
+    store<u32>(this.lens + (n << 2), <u32>l);
+    this.n = <i32>n + 1;
   }
 
   /** Lex [p+from, p+len) into at most `max` tokens. */
@@ -238,7 +251,7 @@ export class SqlTokens {
         continue;
       }
       if ((c == 0x2d && i + 1 < len && load<u8>(p + i + 1) == 0x2d) || c == 0x23) {
-        while (i < len && load<u8>(p + i) != 0x0a) i++;
+        i = indexOfByte(p, i, len, 0x0a);
         this.push(Tok.Comment, -1, p + s, i - s);
         continue;
       }
@@ -247,6 +260,8 @@ export class SqlTokens {
         i++;
         let closed = false;
         while (i < len) {
+          i = indexOfEither(p, i, len, c, 0x5c);
+          if (i >= len) break;
           const d = load<u8>(p + i);
           if (d == 0x5c) {
             i += 2;

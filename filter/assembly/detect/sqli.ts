@@ -10,7 +10,7 @@
 // SELECT and whole statements anywhere (scored by how much of the value they are).
 import { AttackClass, CRITICAL, HIGH, LOW, MEDIUM } from "../score";
 import { report } from "../inspect/scan";
-import { atNoCase, findNoCase, isAlpha, isSpace, isWordByte } from "../inspect/text";
+import { atNoCase, findNoCase, indexOfByte, isAlpha, isSpace, isWordByte } from "../inspect/text";
 import { WordSet } from "../inspect/word-set";
 import {
   K_CLAUSE, K_CMPW, K_DANGER, K_FUNC, K_LOGIC, K_STMT, K_SYSOBJ, K_VALUE, KW_ALL, KW_AS,
@@ -84,9 +84,9 @@ function skipGroup(i: i32): i32 {
  * Its kind is left in opKind (the strongest of a chain). */
 function operand(i: i32): i32 {
   let t = T.t(i);
-  while (t == Tok.Not || (t == Tok.Arith && (T.len[i] == 1)) || T.k(i) == KW_NOT) {
+  while (t == Tok.Not || (t == Tok.Arith && (T.len(i) == 1)) || T.k(i) == KW_NOT) {
     if (t == Tok.Arith) {
-      const c = load<u8>(<usize>T.start[i]);
+      const c = load<u8>(<usize>T.start(i));
       if (c != 0x2d && c != 0x2b && c != 0x7e) break;
     }
     i++;
@@ -216,8 +216,8 @@ function isLogic(i: i32): bool {
 // A comment that SQL would honour: `--`, a block comment, or `#` not starting a hashtag.
 function realComment(i: i32): bool {
   if (T.t(i) != Tok.Comment) return false;
-  const s = <usize>T.start[i];
-  if (load<u8>(s) == 0x23 && T.len[i] > 1 && isAlpha(load<u8>(s + 1))) return false;
+  const s = <usize>T.start(i);
+  if (load<u8>(s) == 0x23 && T.len(i) > 1 && isAlpha(load<u8>(s + 1))) return false;
   return true;
 }
 
@@ -241,7 +241,7 @@ function unionSelect(i: i32): bool {
   const t = T.t(j);
   if (t == Tok.None || t == Tok.Num || t == Tok.Str || t == Tok.StrOpen || t == Tok.Var ||
       t == Tok.LParen || t == Tok.Comment) return true;
-  if (t == Tok.Arith && load<u8>(<usize>T.start[j]) == 0x2a) return true; // *
+  if (t == Tok.Arith && load<u8>(<usize>T.start(j)) == 0x2a) return true; // *
   if (T.k(j) == KW_NULL) return true;
   if (t == Tok.Word || t == Tok.Kw) {
     const u = T.t(j + 1);
@@ -303,7 +303,7 @@ function judge(base: usize, quote: bool, lead: bool): void {
   const strong = quote || leadNum || parens > 0;
   const t = T.t(i);
   const k = T.k(i);
-  const start: usize = i < T.n ? <usize>T.start[i] : base + T.stop;
+  const start: usize = i < T.n ? <usize>T.start(i) : base + T.stop;
   const endAbs = base + T.stop;
   const span: usize = endAbs > start ? endAbs - start : 0;
   if (t == Tok.None) return;
@@ -355,7 +355,7 @@ function judge(base: usize, quote: bool, lead: bool): void {
       found(HIGH, "boolean-comment", start, span);
     } else if (kind == O_STR && quote && T.t(j) == Tok.None && T.t(j - 1) == Tok.StrOpen) {
       // `1' or '1`: the application's own closing quote completes a truthy string
-      const len1 = <i32>T.len[j - 1];
+      const len1 = <i32>T.len(j - 1);
       found(len1 <= 3 ? CRITICAL : HIGH, "string-tautology", start, span);
     }
     return;
@@ -484,7 +484,7 @@ function selectStatement(p: usize, len: usize, s: usize): void {
   let symbols = 0;
   while (i < T.n) {
     const t = T.t(i);
-    if (t == Tok.Arith && load<u8>(<usize>T.start[i]) == 0x2a) {
+    if (t == Tok.Arith && load<u8>(<usize>T.start(i)) == 0x2a) {
       symbols++;
       i++;
     } else {
@@ -576,7 +576,8 @@ function dangerCalls(p: usize, len: usize): void {
  * unless the word after it is SQL (`admin'or'1'='1`). Returns its offset or -1. */
 function breakQuote(p: usize, len: usize, q: u8): isize {
   for (let i: usize = 0; i < len; i++) {
-    if (load<u8>(p + i) != q) continue;
+    i = indexOfByte(p, i, len, q);
+    if (i >= len) break;
     if (i > 0 && load<u8>(p + i - 1) == 0x5c) continue;
     if (q == 0x27 && i > 0 && i + 1 < len && isAlpha(load<u8>(p + i - 1)) && isAlpha(load<u8>(p + i + 1))) {
       // Inside a word: a break only when SQL follows at once.

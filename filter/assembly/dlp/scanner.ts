@@ -323,8 +323,8 @@ const SQL_ERRORS: StaticArray<string> = [
   "system.data.sqlclient.sqlexception", "db2 sql error", "sybase message", "mariadb server version for the right syntax",
 ];
 
-const TRACE_SET = new WordSet(TRACES);
-const SQL_ERROR_SET = new WordSet(SQL_ERRORS);
+const TRACE_SET = new WordSet(TRACES, false);
+const SQL_ERROR_SET = new WordSet(SQL_ERRORS, false);
 
 function phrases(p: usize, len: usize, leak: Leak, set: WordSet, sensor: string): bool {
   const i = set.find(p, len, 0);

@@ -201,13 +201,18 @@ export class BodyInspector {
       return;
     }
     const pend = this.pending;
-    pend.bytes(p, len);
+    // Nothing held from the previous chunk: parse the chunk where it is (no copy), and keep
+    // only its unconsumed tail.
+    const inPlace = pend.len == 0;
+    if (!inPlace) pend.bytes(p, len);
+    const base = inPlace ? p : pend.ptr;
+    const blen = inPlace ? len : pend.len;
     const r = this.reader;
     if (!this.jsonStarted) {
       this.jsonStarted = true;
-      r.reset(pend.ptr, pend.len, last);
+      r.reset(base, blen, last);
     } else {
-      r.feed(pend.ptr, pend.len, last);
+      r.feed(base, blen, last);
     }
     while (true) {
       const t = r.next();
@@ -219,7 +224,7 @@ export class BodyInspector {
         const c = r.consumedInPiece();
         const start = c > 64 ? c - 64 : 0;
         scan.setLocationRaw("body");
-        inspectValue(pend.ptr + start, pend.len - start, Where.Text);
+        inspectValue(base + start, blen - start, Where.Text);
         pend.reset();
         return;
       }
@@ -229,9 +234,14 @@ export class BodyInspector {
     }
     // Keep the unconsumed tail for the next piece.
     const used = r.consumedInPiece();
-    const rest = pend.len - used;
-    if (rest > 0 && used > 0) memory.copy(pend.ptr, pend.ptr + used, rest);
-    pend.len = rest;
+    const rest = blen - used;
+    if (inPlace) {
+      pend.reset();
+      pend.bytes(base + used, rest);
+    } else {
+      if (rest > 0 && used > 0) memory.copy(pend.ptr, pend.ptr + used, rest);
+      pend.len = rest;
+    }
     if (rest > PENDING_CAP) {
       // One token longer than the cap: inspect it raw and go on as text.
       this.jsonFailed = true;
@@ -252,6 +262,11 @@ export class BodyInspector {
         scan.params++;
         return;
       }
+    }
+    if (!isKey && scan.paramsCapped) {
+      // Past the parameter limit values are counted, not inspected (inspect/value.ts).
+      scan.params++;
+      return;
     }
     setLoc("body.json", r.pathPtr, r.pathLen, false);
     if (r.escaped) {
@@ -395,6 +410,17 @@ export class BodyInspector {
 
   private text(p: usize, len: usize, last: bool): void {
     const pend = this.pending;
+    if (pend.len == 0 && (len >= MAX_VALUE_BYTES || last)) {
+      // Nothing held: inspect the chunk where it is (no copy), keep only the overlap.
+      scan.setLocationRaw("body");
+      inspectValue(p, len, Where.Text);
+      if (!last) {
+        const keep: usize = len < 512 ? len : 512;
+        pend.bytes(p + len - keep, keep);
+        this.judged = true;
+      }
+      return;
+    }
     pend.bytes(p, len);
     if (pend.len >= MAX_VALUE_BYTES || last) {
       scan.setLocationRaw("body");

@@ -41,15 +41,33 @@ const METHODS: StaticArray<string> = [
   "MKWORKSPACE", "UPDATE", "LABEL", "BASELINE-CONTROL", "MKREDIRECTREF", "UPDATEREDIRECTREF", "ORDERPATCH",
 ];
 
+// SKIP by name length: the first entry of each length, then the next of the same length.
+const SKIP_MAX_LEN = 40;
+const skipFirst = new StaticArray<i32>(SKIP_MAX_LEN + 1);
+const skipNext = new StaticArray<i32>(SKIP.length);
+function initSkip(): void {
+  for (let l = 0; l <= SKIP_MAX_LEN; l++) unchecked(skipFirst[l] = -1);
+  for (let i = SKIP.length - 1; i >= 0; i--) {
+    const l = unchecked(SKIP[i]).length;
+    if (l > SKIP_MAX_LEN) abort("SKIP entry too long");
+    unchecked(skipNext[i] = skipFirst[l]);
+    unchecked(skipFirst[l] = i);
+  }
+}
+initSkip();
+
 function skipped(k: usize, kl: usize): bool {
-  for (let i = 0; i < SKIP.length; i++) {
-    const s = unchecked(SKIP[i]);
-    if (<usize>s.length == kl && atNoCase(k, k + kl, s)) return true;
+  if (kl > <usize>SKIP_MAX_LEN) return false;
+  let i = unchecked(skipFirst[<i32>kl]);
+  while (i >= 0) {
+    if (atNoCase(k, k + kl, unchecked(SKIP[i]))) return true;
+    i = unchecked(skipNext[i]);
   }
   return false;
 }
 
-// Byte classes: 1 = token character (RFC 9110), 2 = control byte (not tab), 4 = NUL.
+// Byte classes: 1 = token character (RFC 9110), 2 = control byte (not tab), 4 = NUL,
+// 8 = a character of payloads that go in any header.
 const BYTE_CLASS = new StaticArray<u8>(256);
 function initByteClass(): void {
   for (let c = 0; c < 256; c++) {
@@ -60,18 +78,22 @@ function initByteClass(): void {
         b == 0x60 || b == 0x7c || b == 0x7e) k |= 1;
     if ((b < 0x20 && b != 0x09) || b == 0x7f) k |= 2;
     if (b == 0) k |= 4;
+    if (b == 0x24 || b == 0x23 || b == 0x25 || b == 0x28) k |= 8;
     unchecked(BYTE_CLASS[c] = k);
   }
 }
 initByteClass();
 
+// @ts-ignore: decorator
+@inline
 function isToken(c: u8): bool {
-  return (unchecked(BYTE_CLASS[c]) & 1) != 0;
+  return (load<u8>(changetype<usize>(BYTE_CLASS) + <usize>c) & 1) != 0;
 }
 
 function controlBytes(p: usize, len: usize): i32 {
   let any: u8 = 0;
-  for (let i: usize = 0; i < len; i++) any |= unchecked(BYTE_CLASS[load<u8>(p + i)]);
+  const table = changetype<usize>(BYTE_CLASS);
+  for (let i: usize = 0; i < len; i++) any |= load<u8>(table + <usize>load<u8>(p + i));
   if ((any & 4) != 0) return 2;
   return (any & 2) != 0 ? 1 : 0;
 }
@@ -272,7 +294,7 @@ export function inspectHead(facts: RequestFacts): void {
     if (skipped(k, kl)) {
       // Framing and token headers are not data, but Log4Shell, OGNL (Struts' Content-Type) and
       // Shellshock payloads go in any header: look when one of their characters is there.
-      if (vl > 0 && (hasByte(v, vl, 0x24) || hasByte(v, vl, 0x23) || hasByte(v, vl, 0x25) || hasByte(v, vl, 0x28))) {
+      if (vl > 0 && hasPayloadByte(v, vl)) {
         inspectValue(v, vl, Where.Header);
       }
       continue;
@@ -290,8 +312,10 @@ export function inspectHead(facts: RequestFacts): void {
   if (scan.findings.perClass[<i32>AttackClass.Protocol] > 0) count(Metric.ProtocolViolations);
 }
 
-function hasByte(p: usize, len: usize, b: u8): bool {
-  for (let i: usize = 0; i < len; i++) if (load<u8>(p + i) == b) return true;
+/** Any of `$ # % (` (Log4Shell, OGNL, Shellshock) in [p, p+len)? */
+function hasPayloadByte(p: usize, len: usize): bool {
+  const table = changetype<usize>(BYTE_CLASS);
+  for (let i: usize = 0; i < len; i++) if ((load<u8>(table + <usize>load<u8>(p + i)) & 8) != 0) return true;
   return false;
 }
 
@@ -327,7 +351,7 @@ const RESTRICTED = new WordSet([
   "/wp-config.php.", "/wp-config.php~", "/.ds_store", "/.aws/", "/.ssh/", "/id_rsa", "/.bash_history",
   "/.npmrc", "/.dockercfg", "/.docker/config.json", "/.kube/config", "/server-status", "/server-info",
   "/phpinfo.php", "/config.php.bak", "/.user.ini", "/web-inf/", "/meta-inf/", "/.idea/", "/.vscode/",
-]);
+], false);
 
 function restrictedFile(p: usize, len: usize): void {
   let from: usize = 0;
