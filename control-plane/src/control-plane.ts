@@ -8,11 +8,12 @@ import type { CompileOptions } from './compile/options.js';
 import type { WorkloadEntry } from './xds/inventory.js';
 import { startHttpServer, type ApiServer } from './api/http-server.js';
 import { metricsText, type SourceHealth } from './api/metrics-text.js';
-import { ingestMetricsText } from './api/events-metrics-text.js';
+import { ingestMetricsText, streamMetricsText } from './api/events-metrics-text.js';
 import { apiAuthorizer } from './api/api-auth.js';
 import { Router } from './api/router.js';
 import { ingestRoute } from './api/ingest-http.js';
 import { eventRoutes } from './api/routes-events.js';
+import { EventStream, type EventStreamOptions } from './events/event-stream.js';
 import { EventIngest } from './events/ingest.js';
 import { IngestAuth } from './events/ingest-auth.js';
 import { openStore } from './store/open-store.js';
@@ -107,6 +108,8 @@ export interface EventsOptions {
   onCaptureResult?(result: CaptureResult): void;
   /** Response sinks and rules (`--responses FILE`). */
   responses?: ResponseConfig;
+  /** GET /v1/events/stream: per-client buffer, heartbeat, clients at most. */
+  stream?: EventStreamOptions;
 }
 
 export interface RunningControlPlane {
@@ -126,6 +129,8 @@ export interface RunningControlPlane {
   /** The agents' event stream server, when `events.agentEvents` was given. */
   readonly agentEvents: AgentEventsServer | undefined;
   readonly responder: Responder;
+  /** The live event stream (GET /v1/events/stream). */
+  readonly eventStream: EventStream;
   /** Runs retention now (it also runs on a timer). */
   retention(): Promise<void>;
   close(): Promise<void>;
@@ -182,6 +187,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   ingest.addProcessor(correlator);
   ingest.addProcessor(learner);
   ingest.addProcessor(responder);
+  const eventStream = new EventStream(o.events?.stream);
+  ingest.addProcessor(eventStream);
   const quarantined = () => new Set(states.all().filter((x) => x.quarantined).map((x) => `${x.namespace}/${x.workload}`));
   const cache = new SnapshotCache();
   const health: SourceHealth = { updates: 0, errors: 0, lastError: undefined };
@@ -267,19 +274,19 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   const status = async () => ({
     xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks(), ingest: ingest.stats(), store: await store.stats(),
-    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
+    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), stream: eventStream.stats(), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
   });
   const router = new Router();
   router.add({ method: 'GET', path: '/v1/status', auth: 'api', handle: async () => ({ body: await status() }) });
   router.add(ingestRoute(ingest, ingestAuth));
-  for (const r of eventRoutes(store)) router.add(r);
+  for (const r of eventRoutes(store, eventStream, () => ingest.stats().flowsOverflowBy)) router.add(r);
   for (const r of incidentRoutes(store, correlator)) router.add(r);
   for (const r of quarantineRoutes(states, inventory)) router.add(r);
   router.add({ method: 'GET', path: '/v1/openapi.json', auth: 'none', handle: () => ({ body: openApiDocument(router.list(), API_VERSION) }) });
   for (const r of policyRoutes({ policies: currentPolicies, inventory, writer, learner, states, promoter, dryRunDeps })) router.add(r);
   const http = await startHttpServer(o.http.host, o.http.port, {
     ready: () => (published ? { ready: true } : { ready: false, reason: 'no policy published yet' }),
-    metrics: () => metricsText(xds.metrics(), distributor.stats(), health) + ingestMetricsText(ingest.stats()),
+    metrics: () => metricsText(xds.metrics(), distributor.stats(), health) + ingestMetricsText(ingest.stats()) + streamMetricsText(eventStream.stats()),
     status,
     wasm: () => wasmBytes,
     ui: o.ui ? staticUi(o.ui) : undefined,
@@ -316,6 +323,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     agentEvents,
     responder,
     retention,
+    eventStream,
     async close() {
       clearInterval(retentionTimer);
       clearInterval(promotionTimer);
@@ -325,6 +333,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       await ingest.close();
       await learner.close();
       responder.close();
+      eventStream.close();
       await http.close();
       await xds.close();
       await store.close();
