@@ -94,6 +94,8 @@ export class FlowTable {
 
   /** A new entry for the key in `key`; null (and counted) when the table is full. */
   insert(hash: u32): FlowEntry | null {
+    // Entries kept from the last interval give way to new ones when they saw nothing since.
+    if (this.entries.length >= this.maxFlows && this.records < this.maxFlows) this.compact(false);
     if (this.entries.length >= this.maxFlows || this.records >= this.maxFlows) {
       this.overflowed();
       return null;
@@ -136,17 +138,25 @@ export class FlowTable {
     return unchecked(this.entries[i]);
   }
 
-  /** After the records were written: counts reset, idle entries forgotten. */
+  /** After the records were written: counts reset; entries idle for a whole interval are
+   * forgotten (the ones active in it are kept, so a steady flow is not allocated again). */
   reset(): void {
+    this.compact(true);
+  }
+
+  /** Drop entries with nothing counted and no request in flight; `tick`: also reset counts. */
+  private compact(tick: bool): void {
     const kept = new Array<FlowEntry>();
     for (let i = 0; i < this.entries.length; i++) {
       const e = unchecked(this.entries[i]);
       const keep = e.active || e.pending > 0;
-      for (let c = 0; c < STATUS_CLASSES; c++) unchecked(e.counts[c] = 0);
-      e.active = false;
+      if (tick) {
+        for (let c = 0; c < STATUS_CLASSES; c++) unchecked(e.counts[c] = 0);
+        e.active = false;
+      }
       if (keep) kept.push(e);
     }
-    this.records = 0;
+    if (tick) this.records = 0;
     this.entries = kept;
     let cap = 64;
     while (cap < kept.length * 2) cap <<= 1;
