@@ -27,7 +27,7 @@ export function IncidentsPage() {
     <div className="page">
       <div className="toolbar">
         <h1>Incidents</h1>
-        <span className={`live ${streaming ? 'on' : ''}`} data-testid="live-state" data-state={live.state}>
+        <span className={`live ${streaming ? 'on' : ''}`} data-testid="incidents-live" data-state={live.state}>
           {streaming ? 'live' : 'polling'}
         </span>
         <label>
