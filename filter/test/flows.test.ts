@@ -9,6 +9,7 @@ import type { HeaderList } from '../../host-agent/src/wasm-host/index.js';
 import {
   EventsServer, FRONTEND, type Filter, type StartOptions, type Json, type Peer, call, config, get, rule, startFilter, streamInfo, waitFor,
 } from './helpers.js';
+import { connect } from './tcp/helpers.js';
 
 let filters: Filter[] = [];
 afterEach(async () => {
@@ -135,6 +136,29 @@ describe('allowed-flow records', () => {
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(records(off).length, 0);
     assert.equal(off.metric('meshward.flows_reported'), 0);
+  });
+
+  it('TCP: allowed connections and commands become flow.tcp records per peer, protocol and operation', async () => {
+    const reader = 'spiffe://cluster.local/ns/shop/sa/cart';
+    const f = await start({ ingress: [rule({ name: 'cache', from: [{ principal: reader }], redis: [{ commands: ['get', 'set'], keys: [] }] })] });
+    const tap = connect(f, { principal: reader });
+    const cmd = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
+    tap.client(cmd('GET', 'a'));
+    tap.client(cmd('get', 'b'));
+    tap.client(cmd('SET', 'c', 'v'));
+    tap.client(cmd('DEL', 'x')); // not admitted: a violation in monitor, no record
+    tap.close();
+    const tcp = () => f.loggedEvents().filter((e) => e.kind === 'flow.tcp');
+    await waitFor(() => tcp().length === 3, 3000, 'three TCP records');
+    const op = (name: string) => tcp().find((e) => (e.tcp as { operation: string }).operation === name)!;
+    assert.equal(flow(op('connect')).count, 1);
+    assert.equal(flow(op('GET')).count, 2, 'command names are upper-cased');
+    assert.equal(flow(op('SET')).count, 1);
+    assert.equal(op('GET').protocol, 'redis');
+    assert.equal((op('GET').source as Json).principal, reader);
+    assert.equal(flow(op('GET')).statusClass, null);
+    assert.deepEqual(op('GET').rule, { id: 'shop/orders/cache', name: 'cache' });
+    assert.equal(f.loggedEvents().filter((e) => e.kind === 'tcp.policy').length, 1);
   });
 
   it('a bad reporting section rejects the configuration, naming the field', async () => {
