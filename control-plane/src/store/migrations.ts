@@ -81,8 +81,10 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  // Version 2 is main's (insertion order of events, processing positions); this branch starts
+  // after it so that both keep their numbers when merged.
   {
-    version: 2,
+    version: 3,
     name: 'flow records: request count and response status per row',
     statements: [
       // A flow record (`flow.http`, `flow.tcp`) stands for `flow.count` requests; any other

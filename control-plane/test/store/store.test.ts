@@ -52,7 +52,7 @@ for (const backend of backends) {
 
     it('migrates once: opening the same store again finds the schema in place', async () => {
       const again = await openStore(env.spec);
-      assert.equal((await again.stats()).schemaVersion, 2, 'migration 2 (flow records) applied');
+      assert.equal((await again.stats()).schemaVersion, 3, 'migration 3 (flow records) applied');
       await again.close();
     });
 
