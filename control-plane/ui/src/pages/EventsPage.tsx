@@ -32,7 +32,7 @@ export function EventsPage() {
       return all;
     });
   }, []);
-  const live = useEventStream({ kind: kind || undefined, severity: severity || undefined }, (item) => merge([item]), !paused);
+  const live = useEventStream({ kind: kind || undefined, severity: severity || undefined, flows: kind.startsWith('flow.') ? '1' : undefined }, (item) => merge([item]), !paused);
   const streaming = live.state === 'stream';
   useEffect(() => {
     if (paused) return;
@@ -45,7 +45,8 @@ export function EventsPage() {
         const r = await api<{ events: EventItem[] }>(`/v1/events${qs({ since, kind: kind || undefined, severity: severity || undefined, limit: 200 })}`);
         if (stop) return;
         setError(undefined);
-        merge(r.events);
+        // Flow records are summaries, left out unless asked for (as the stream does).
+        merge(kind ? r.events : r.events.filter((e) => !e.event.kind.startsWith('flow.')));
       } catch (err) {
         if (!stop) setError(err as Error);
       }
