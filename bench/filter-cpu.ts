@@ -100,4 +100,28 @@ export async function benchFilterCpu(n = 20000): Promise<void> {
   await noopPlugin.close();
   await vm.close();
   await noop.close();
+  await benchFlowRecords(n);
+}
+
+/** What counting allowed requests in flow records costs (reporting.flows on), against the same
+ * module with it off, on the same allowed GET of one connection. */
+async function benchFlowRecords(n: number): Promise<void> {
+  const workload = { namespace: 'shop', name: 'orders', labels: { app: 'orders' } };
+  const on = compile(loadPolicies(POLICY, 'bench-policy.yaml'), workload, {}).json;
+  const off = compile(loadPolicies(`${POLICY}  reporting: {flows: off}\n`, 'bench-policy.yaml'), workload, {}).json;
+  const vm = await createVm({ module: readFileSync(FILTER_WASM), logger: { log() {} } });
+  const withOff = vm.startPlugin({ name: 'flows-off', configuration: off }).plugin!;
+  const withOn = vm.startPlugin({ name: 'flows-on', configuration: on }).plugin!;
+  const baseline = cpuPerRequestUs(withOff, n);
+  const total = cpuPerRequestUs(withOn, n);
+  emit({
+    bench: 'filter.flow_records_cpu_per_request',
+    value: round(total - baseline),
+    unit: 'us',
+    baseline: { name: 'the same filter with reporting.flows off', value: round(baseline) },
+    requests: n,
+  });
+  await withOn.close();
+  await withOff.close();
+  await vm.close();
 }

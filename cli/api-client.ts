@@ -31,7 +31,7 @@ export const SERVER_HELP = `  --server URL            the control plane (default
 
 export class ApiClient {
   readonly server: string;
-  private readonly token: string | undefined;
+  readonly token: string | undefined;
 
   constructor(o: ApiClientOptions = {}) {
     this.server = (o.server ?? process.env.MESHWARD_SERVER ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');

@@ -1,8 +1,9 @@
 // `meshward events`: the stored events, newest first, from the control plane's REST API.
 import { parseArgs } from 'node:util';
-import { ApiClient, SERVER_HELP } from '../api-client.js';
+import { ApiClient, ApiRequestError, SERVER_HELP } from '../api-client.js';
+import { SseError, readEventStream } from '../../control-plane/src/api/sse-reader.js';
 import { UsageError } from '../args.js';
-import { jsonLines, shortTime, table } from '../table.js';
+import { jsonLines, shortTime, table, type Column } from '../table.js';
 
 export const EVENTS_USAGE = `Usage: meshward events [options]
 
@@ -17,6 +18,8 @@ Lists stored events, newest first.
   --incident ID           the events of one incident
   --peer IP|PRINCIPAL     from one source
   --limit N               at most N events (default 50; pages are followed)
+  --follow, -f            then print events as they are stored (the live stream,
+                          GET /v1/events/stream) until interrupted; --flows adds flow records
 ${SERVER_HELP}
 `;
 
@@ -62,6 +65,8 @@ export async function eventsCommand(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       server: { type: 'string' },
       json: { type: 'boolean' },
+      follow: { type: 'boolean', short: 'f' },
+      flows: { type: 'boolean' },
     },
     strict: true,
   });
@@ -88,13 +93,50 @@ export async function eventsCommand(argv: string[]): Promise<number> {
   } while (cursor && items.length < limit);
   if (values.json) {
     process.stdout.write(jsonLines(items.map((i) => ({ ...i.event, ...(i.incident ? { incident: i.incident } : {}) }))));
-    return 0;
+  } else if (items.length === 0) {
+    if (!values.follow) process.stdout.write('no events\n');
+  } else {
+    process.stdout.write(table(items, COLUMNS));
   }
-  if (items.length === 0) {
-    process.stdout.write('no events\n');
-    return 0;
+  if (!values.follow) return 0;
+  return follow(client, values, new Set(items.map((i) => i.event.id)));
+}
+
+/** Prints what the stream delivers; drops and a lost connection are said on stderr. */
+async function follow(client: ApiClient, values: { workload?: string; kind?: string; severity?: string; json?: boolean; flows?: boolean }, shown: Set<string>): Promise<number> {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ workload: values.workload, kind: values.kind, severity: values.severity, flows: values.flows ? '1' : undefined })) if (v) q.set(k, v);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await readEventStream(`${client.server}/v1/events/stream?${q}`, { token: client.token, signal: controller.signal }, (m) => {
+      if (m.event === 'dropped') {
+        const d = JSON.parse(m.data) as { dropped: number; total: number };
+        process.stderr.write(`meshward events: ${d.dropped} events were not delivered (this client was too slow; ${d.total} in all); see them with meshward events --since\n`);
+        return;
+      }
+      if (m.event !== 'event') return;
+      const item = JSON.parse(m.data) as { event: EventItem['event'] };
+      if (shown.has(item.event.id)) return;
+      if (values.json) process.stdout.write(jsonLines([item.event]));
+      else process.stdout.write(COLUMNS.map((c) => c.value({ event: item.event, incident: null })).filter((v) => v !== '').join('  ') + '\n');
+    });
+  } catch (err) {
+    if (controller.signal.aborted) return 0;
+    if (err instanceof SseError) throw new ApiRequestError(err.status, err.code, err.message);
+    throw new ApiRequestError(0, 'STREAM_FAILED', `the event stream from ${client.server} failed: ${(err as Error).message}`);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
-  process.stdout.write(table(items, [
+  if (controller.signal.aborted) return 0;
+  process.stderr.write('meshward events: the control plane closed the stream\n');
+  return 1;
+}
+
+const COLUMNS: Array<Column<EventItem>> = [
     { header: 'TIME', value: (i) => shortTime(i.event.time) },
     { header: 'KIND', value: (i) => i.event.kind },
     { header: 'SEVERITY', value: (i) => i.event.severity },
@@ -105,6 +147,4 @@ export async function eventsCommand(argv: string[]): Promise<number> {
     { header: 'RULE/ATTACK', value: (i) => i.event.attack?.class ? `${i.event.attack.class} (${i.event.attack.tactic ?? ''})` : i.event.rule?.id ?? '', max: 40 },
     { header: 'INCIDENT', value: (i) => i.incident ?? '' },
     { header: 'ID', value: (i) => i.event.id, max: 40 },
-  ]));
-  return 0;
-}
+];

@@ -6,6 +6,7 @@
 // live proxy with the same configuration gives; what it blocks is read off the stream (a local
 // reply instead of forwarding, a closed connection), and its events off its log.
 import type { AgentEvent } from '../../host-agent/src/events/agent-event.js';
+import { isFlowRecord, type MeshwardEvent } from '../../control-plane/src/events/event-types.js';
 import { FilterHost, type Plugin } from '../../host-agent/src/capture/filter-host.js';
 import { PassiveConnection, newInspectorStats, type InspectorStats } from '../../host-agent/src/capture/passive-inspector.js';
 import { TcpReassembler, type ReassemblyStats } from '../../host-agent/src/capture/tcp-reassembly.js';
@@ -142,7 +143,8 @@ function observedPlugin(plugin: Plugin, peers: Map<string, PeerIdentity> | undef
 export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
   const events: AgentEvent[] = [];
   const verdicts: Verdict[] = [];
-  const host = new FilterHost({ wasm: o.wasm, onEvent: (e) => events.push(e), log: () => {} });
+  // Per-request events only: flow records (flow.*) count a whole tick's requests, no verdict.
+  const host = new FilterHost({ wasm: o.wasm, onEvent: (e) => void (isFlowRecord(e as unknown as MeshwardEvent) || events.push(e)), log: () => {} });
   try {
     const plugin = observedPlugin(await host.plugin('replay', o.filterConfig, 'inline'), o.peers, (v) => verdicts.push(v));
     const inspector = newInspectorStats();

@@ -8,11 +8,12 @@ import type { CompileOptions } from './compile/options.js';
 import type { WorkloadEntry } from './xds/inventory.js';
 import { startHttpServer, type ApiServer } from './api/http-server.js';
 import { metricsText, type SourceHealth } from './api/metrics-text.js';
-import { ingestMetricsText } from './api/events-metrics-text.js';
+import { ingestMetricsText, streamMetricsText } from './api/events-metrics-text.js';
 import { apiAuthorizer } from './api/api-auth.js';
 import { Router } from './api/router.js';
 import { ingestRoute } from './api/ingest-http.js';
 import { eventRoutes } from './api/routes-events.js';
+import { EventStream, type EventStreamOptions } from './events/event-stream.js';
 import { EventIngest } from './events/ingest.js';
 import { IngestAuth } from './events/ingest-auth.js';
 import { openStore } from './store/open-store.js';
@@ -116,6 +117,8 @@ export interface EventsOptions {
   onCaptureResult?(result: CaptureResult): void;
   /** Response sinks and rules (`--responses FILE`). */
   responses?: ResponseConfig;
+  /** GET /v1/events/stream: per-client buffer, heartbeat, clients at most. */
+  stream?: EventStreamOptions;
 }
 
 export interface RunningControlPlane {
@@ -137,6 +140,8 @@ export interface RunningControlPlane {
   readonly responder: Responder;
   /** With a shared (PostgreSQL) store: the event processing lease and its position. */
   readonly processing: SharedProcessing | undefined;
+  /** The live event stream (GET /v1/events/stream). */
+  readonly eventStream: EventStream;
   /** Runs retention now (it also runs on a timer). */
   retention(): Promise<void>;
   close(): Promise<void>;
@@ -159,7 +164,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     store,
     queueLimit: o.events?.queueLimit,
     processing: shared ? 'shared' : 'inline',
-    onStored: () => processing?.kick(),
+    onStored: () => {
+      processing?.kick();
+      streamFollower?.kick();
+    },
     log: (level, message, fields) => log.log(level, message, fields),
   });
   const retentionOptions: RetentionOptions = { ...DEFAULT_RETENTION, ...o.events?.retention };
@@ -200,6 +208,16 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   ingest.addProcessor(correlator);
   ingest.addProcessor(learner);
   ingest.addProcessor(responder);
+  const eventStream = new EventStream(o.events?.stream);
+  // The live stream shows every replica's events: with a shared store each replica follows the
+  // store for its own clients (no lease); alone, it is one more processor.
+  let streamFollower: SharedProcessing | undefined;
+  if (shared) {
+    streamFollower = new SharedProcessing({ store, lease: false, run: async (events) => (eventStream.stored(events), []) });
+    streamFollower.start();
+  } else {
+    ingest.addProcessor(eventStream);
+  }
   let syncTimer: NodeJS.Timeout | undefined;
   if (shared) {
     const p = new SharedProcessing({
@@ -310,12 +328,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   const status = async () => ({
     xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks(), ingest: ingest.stats(), store: await store.stats(),
-    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), captures: captures.counters, ...(processing ? { processing: processing.stats() } : {}), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
+    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), captures: captures.counters, stream: eventStream.stats(), ...(processing ? { processing: processing.stats() } : {}), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
   });
   const router = new Router();
   router.add({ method: 'GET', path: '/v1/status', auth: 'api', handle: async () => ({ body: await status() }) });
   router.add(ingestRoute(ingest, ingestAuth));
-  for (const r of eventRoutes(store)) router.add(r);
+  for (const r of eventRoutes(store, eventStream, () => ingest.stats().flowsOverflowBy)) router.add(r);
   for (const r of incidentRoutes(store, correlator)) router.add(r);
   for (const r of quarantineRoutes(states, inventory)) router.add(r);
   for (const r of captureRoutes(captures, inventory)) router.add(r);
@@ -323,7 +341,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   for (const r of policyRoutes({ policies: currentPolicies, inventory, writer, learner, states, promoter, dryRunDeps })) router.add(r);
   const http = await startHttpServer(o.http.host, o.http.port, {
     ready: () => (published ? { ready: true } : { ready: false, reason: 'no policy published yet' }),
-    metrics: () => metricsText(xds.metrics(), distributor.stats(), health) + ingestMetricsText(ingest.stats()),
+    metrics: () => metricsText(xds.metrics(), distributor.stats(), health) + ingestMetricsText(ingest.stats()) + streamMetricsText(eventStream.stats()),
     status,
     wasm: () => wasmBytes,
     ui: o.ui ? staticUi(o.ui) : undefined,
@@ -363,6 +381,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     responder,
     processing,
     retention,
+    eventStream,
     async close() {
       clearInterval(retentionTimer);
       clearInterval(promotionTimer);
@@ -372,8 +391,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       await agentEvents?.close();
       await ingest.close();
       await processing?.close();
+      await streamFollower?.close();
       await learner.close();
       responder.close();
+      eventStream.close();
       await http.close();
       await xds.close();
       await store.close();

@@ -31,6 +31,9 @@ export const enum Metric {
   DecodeDepthExceeded,
   ValueWindowed,
   ProtocolViolations,
+  // Allowed-flow records (events/flow-table.ts).
+  FlowsReported,
+  FlowsOverflow,
   COUNT,
 }
 
@@ -60,6 +63,8 @@ const NAMES: StaticArray<string> = [
   "meshward.decode_depth_exceeded",
   "meshward.value_windowed",
   "meshward.protocol_violations",
+  "meshward.flows_reported",
+  "meshward.flows_overflow",
 ];
 
 const ids = new StaticArray<u32>(<i32>Metric.COUNT);

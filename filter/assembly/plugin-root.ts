@@ -2,7 +2,7 @@
 // an immutable FilterConfig and keeps the last good one: a rejected update (on_configure
 // answers false, the reason is logged with its field path) leaves the previous configuration in
 // force on this root, and a host that keeps its previous root (Envoy on ECDS) keeps it too. It
-// owns the event batcher and the tick, and creates one HttpFilter per stream.
+// owns the event batcher, the flow table and the tick, and creates one HttpFilter per stream.
 import { Context, RootContext } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
 import {
   BufferType, LogLevel, MapType, done, getBufferBytes, getHeaderValue, getProperty,
@@ -14,6 +14,8 @@ import { FilterConfig, modeName } from "./config/filter-config";
 import { Batcher } from "./events/batcher";
 import { nowMillis } from "./events/clock";
 import { seedEventIds } from "./events/event-id";
+import { reportFlows } from "./events/flow-record";
+import { FlowTable } from "./events/flow-table";
 import { HttpFilter } from "./http/http-filter";
 import { debug, enabled, info, refreshLogLevel, warn } from "./log";
 import { Metric, count, defineMetrics } from "./metrics";
@@ -29,6 +31,8 @@ export class PluginRoot extends RootContext {
   /** The configuration in force (the last one accepted), or null before the first. */
   config: FilterConfig | null = null;
   readonly batcher: Batcher;
+  /** Allowed flows counted since the last tick (events/flow-table.ts). */
+  readonly flows: FlowTable = new FlowTable();
   /** node.metadata.NAME, read at configure time. */
   pod: ArrayBuffer | null = null;
   private closing: bool = false;
@@ -70,8 +74,10 @@ export class PluginRoot extends RootContext {
     this.config = config;
     lastApplied = String.UTF8.decode(config.version);
     this.batcher.configure(config);
+    this.flows.configure(config);
     this.pod = this.readPod();
-    setTickPeriod(config.events.logOnly ? 0 : config.events.flushIntervalMs);
+    // The tick sends batches and writes flow records (to the log too, without a cluster).
+    setTickPeriod(config.events.logOnly && !config.reporting.flows ? 0 : config.events.flushIntervalMs);
     count(Metric.ConfigApplied);
     info("configuration applied: version " + String.UTF8.decode(config.version) + ", mode " +
       modeName(config.mode) + ", " + config.ingress.length.toString() + " ingress rules");
@@ -103,6 +109,7 @@ export class PluginRoot extends RootContext {
 
   onTick(): void {
     refreshLogLevel();
+    this.reportFlows();
     this.batcher.onTick(nowMillis());
     if (this.closing && this.batcher.idle) {
       this.closing = false;
@@ -125,9 +132,15 @@ export class PluginRoot extends RootContext {
 
   /** The plugin is being removed: try to send what waits; false until that is finished. */
   onDone(): bool {
+    this.reportFlows();
     if (this.batcher.close()) return true;
     this.closing = true; // proxy_done() follows when the last call is answered (or times out)
     return false;
+  }
+
+  private reportFlows(): void {
+    const config = this.config;
+    if (config !== null) reportFlows(this.flows, config, this.pod, this.batcher, this.context_id);
   }
 
   onDelete(): void {

@@ -146,9 +146,11 @@ export const FRONTEND: Peer = {
   sourcePort: 43122,
 };
 
+let nextConnectionId = 1;
+
 export function streamInfo(peer: Peer = {}): HttpStreamInfo {
   const connection: ConnectionInfo = {
-    id: 1,
+    id: nextConnectionId++, // each stream of these tests is its own connection, as in Envoy
     sourceAddress: peer.sourceAddress ?? '10.0.0.2',
     sourcePort: peer.sourcePort ?? 43122,
     destinationAddress: '10.0.0.3',

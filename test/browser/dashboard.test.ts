@@ -154,14 +154,31 @@ describe('dashboard in Chromium', { timeout: 600_000 }, () => {
     await clean('policy');
   });
 
-  step('streams live events', async () => {
+  step('streams live events: a new event appears without a reload and without polling', async () => {
     await page.getByTestId('nav-live-events').click();
     await page.locator('[data-testid=event-row]').first().waitFor();
+    await page.locator('[data-testid=live-state][data-state=stream]').waitFor();
     const before = await page.locator('[data-testid=event-row]').count();
+    const polls: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (/\/v1\/events\?/.test(r.url())) polls.push(r.url());
+    };
+    page.on('request', onRequest);
+    const url = page.url();
     // New traffic (a violation of the policy just applied, so it is reported) appears without a reload.
     await fetch(`${up.storefront}/api/not-learned`);
     await page.locator('[data-testid=event-row]').nth(before).waitFor({ timeout: 10_000 });
+    page.off('request', onRequest);
+    assert.match(await page.getByTestId('events').innerText(), /\/api\/not-learned/);
+    assert.deepEqual(polls, [], 'the event came by the stream, not by polling');
+    assert.equal(page.url(), url);
     await b.screenshot('events');
     await clean('events');
+  });
+
+  step('the incidents page is live too', async () => {
+    await page.getByTestId('nav-incidents').click();
+    await page.locator('[data-testid=incidents-live][data-state=stream]').waitFor();
+    await clean('incidents live');
   });
 });

@@ -17,6 +17,7 @@ import { makeEvent, makePgDatabase } from '../../control-plane/test/support/even
 import type { MeshwardEvent } from '../../control-plane/src/events/event-types.js';
 import { request, startCpHarness, waitUntilAsync, type CpHarness } from '../support/control-plane-harness.js';
 import { UpstreamApp } from '../support/upstream-app.js';
+import { readEventStream, type SseMessage } from '../../control-plane/src/api/sse-reader.js';
 import { ORDERS_READS_PROTECT } from '../support/policies.js';
 
 const POLICY = ORDERS_READS_PROTECT;
@@ -112,6 +113,21 @@ describe('control-plane replicas sharing PostgreSQL', { timeout: 90_000 }, () =>
     }, 'one incident with three steps, seen through either replica', 10_000);
     assert.deepEqual(list[0].steps.map((s) => s.tactic), ['reconnaissance', 'initial-access', 'execution']);
     assert.deepEqual((await incidents(a.url)).map((i) => i.id), [list[0].id]);
+  });
+
+  it('streams live to a client of one replica the events another replica stored', async () => {
+    const controller = new AbortController();
+    const messages: SseMessage[] = [];
+    const reading = readEventStream(`${bUrl}/v1/events/stream?workload=shop/orders`, { token: TOKEN, signal: controller.signal }, (m) => messages.push(m)).catch(() => undefined);
+    try {
+      await waitUntilAsync(async () => messages.some((m) => m.event === 'hello'), 'the stream to open');
+      const e = attack('initial-access', { source: { ip: '10.8.8.8', port: 40000, principal: '', namespace: '', workload: '' } });
+      assert.equal((await post(a.url, [e])).status, 200);
+      await waitUntilAsync(async () => messages.some((m) => m.event === 'event' && m.data.includes(e.id)), 'the event stored through the other replica, on this stream', 10_000);
+    } finally {
+      controller.abort();
+      await reading;
+    }
   });
 
   it('takes a workload\'s events token issued by either replica, and its sidecar\'s events land through the other', async () => {

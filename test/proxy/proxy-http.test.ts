@@ -189,14 +189,17 @@ describe('meshward proxy, monitor mode', { timeout: 30_000 }, () => {
     assert.equal(e.rule, null);
   });
 
-  it('reports nothing for allowed requests', async () => {
+  it('reports no event per allowed request, only its flow record (counted on the tick)', async () => {
     const before = h.events.events.length;
     const r = await request(`${h.url}/api/orders`);
     assert.equal(r.status, 200);
     await request(`${h.url}/api/orders/8`, { method: 'DELETE' }); // a marker that does produce one
     await h.events.waitFor((ev) => (ev.http as { path: string }).path === '/api/orders/8');
+    const record = await h.events.waitFor((ev) => ev.kind === 'flow.http' && (ev.http as { path: string }).path === '/api/orders');
+    assert.equal((record.flow as { count: number }).count, 1);
+    assert.equal(record.action, 'allow');
     const since = h.events.events.slice(before);
-    assert.equal(since.filter((e) => (e.http as { path: string }).path === '/api/orders').length, 0);
+    assert.equal(since.filter((e) => e.kind !== 'flow.http' && (e.http as { path: string }).path === '/api/orders').length, 0);
   });
 });
 

@@ -85,6 +85,12 @@ interface Ev {
   source?: { ip?: string };
 }
 
+/** The live proxy's per-request events (its flow records count a tick's requests: replay leaves them out). */
+function perRequest(into: Ev[], line: string): void {
+  const e = JSON.parse(line) as Ev;
+  if (!e.kind.startsWith('flow.')) into.push(e);
+}
+
 const eventKey = (e: Ev) => `${e.kind} ${e.action} ${e.http?.method ?? ''} ${e.http?.path ?? ''} ${e.rule?.id ?? ''} ${e.source?.ip ?? ''}`;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -152,7 +158,7 @@ describe('meshward replay reproduces the live verdicts', { timeout: 600_000, ski
       noFilter: false,
       wasm: FILTER_WASM,
       peersFile: join(EXAMPLES, 'up/peers.yaml'),
-      logger: createLogger('error', (line) => live.push(JSON.parse(line) as Ev), () => {}),
+      logger: createLogger('error', (line) => perRequest(live, line), () => {}),
       watch: false,
     });
     cacheFile = join(dir, 'cache.yaml');
@@ -169,7 +175,7 @@ describe('meshward replay reproduces the live verdicts', { timeout: 600_000, ski
       noFilter: false,
       wasm: FILTER_WASM,
       peersFile: join(EXAMPLES, 'up/peers.yaml'),
-      logger: createLogger('error', (line) => liveTcp.push(JSON.parse(line) as Ev), () => {}),
+      logger: createLogger('error', (line) => perRequest(liveTcp, line), () => {}),
       watch: false,
     });
     cachePort = cache.proxy.address.port;

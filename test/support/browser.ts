@@ -41,7 +41,12 @@ export async function openBrowser(): Promise<BrowserSession> {
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
   });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText ?? '';
+    // The live event stream is a request that never ends: leaving its page aborts it.
+    if (why === 'net::ERR_ABORTED' && new URL(r.url()).pathname === '/v1/events/stream') return;
+    problems.push(`request failed: ${r.method()} ${r.url()} ${why}`);
+  });
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
     context,

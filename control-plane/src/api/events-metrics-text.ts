@@ -1,5 +1,6 @@
 // Prometheus lines for ingest and the store, beside metrics-text.ts's xDS ones.
 import type { IngestStats } from '../events/ingest-metrics.js';
+import type { EventStreamStats } from '../events/event-stream.js';
 
 function line(name: string, help: string, type: 'counter' | 'gauge', value: number): string {
   return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
@@ -19,10 +20,21 @@ export function ingestMetricsText(s: IngestStats): string {
   out += line('meshward_events_duplicate_total', 'events already stored (a retried batch)', 'counter', s.eventsDuplicate);
   out += line('meshward_events_derived_total', 'events made by the control plane (anomalies)', 'counter', s.eventsDerived);
   out += line('meshward_events_dropped_by_senders_total', 'events the senders reported dropping', 'counter', s.eventsDroppedBySenders);
+  out += line('meshward_flows_overflow_by_senders_total', 'allowed requests the filters could not count in a flow record (flow table full)', 'counter', s.flowsOverflowBySenders);
   out += line('meshward_events_lost_total', 'accepted events that never reached the store', 'counter', s.eventsLost);
   out += line('meshward_events_store_errors_total', 'failed store writes (retried)', 'counter', s.storeErrors);
   out += line('meshward_events_processor_errors_total', 'failures of processors (learning, correlation, response)', 'counter', s.processorErrors);
   out += line('meshward_events_queue_depth', 'events waiting for the store', 'gauge', s.queueDepth);
   out += line('meshward_events_queue_limit', 'events the queue holds at most', 'gauge', s.queueLimit);
+  return out;
+}
+
+export function streamMetricsText(s: EventStreamStats): string {
+  let out = '';
+  out += line('meshward_stream_clients', 'clients of GET /v1/events/stream', 'gauge', s.clients);
+  out += line('meshward_stream_opened_total', 'event stream clients accepted', 'counter', s.opened);
+  out += line('meshward_stream_refused_total', 'event stream clients refused (too many)', 'counter', s.refused);
+  out += line('meshward_stream_sent_total', 'events written to stream clients', 'counter', s.sent);
+  out += line('meshward_stream_dropped_total', 'events not delivered to a slow stream client (its buffer was full)', 'counter', s.dropped);
   return out;
 }

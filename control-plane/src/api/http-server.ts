@@ -73,6 +73,7 @@ export async function startHttpServer(host: string, port: number, routes: HttpRo
         const { route, params } = api.router.match(req.method ?? 'GET', path);
         api.authorize(req, route.auth);
         const out = await route.handle(context(req, params, url.searchParams, route.maxBodyBytes ?? DEFAULT_BODY_LIMIT));
+        if (out.stream) return out.stream(res);
         if (out.bytes !== undefined) return send(out.status ?? 200, out.contentType ?? 'application/octet-stream', out.bytes, { 'content-length': String(out.bytes.length), ...out.headers });
         if (out.text !== undefined) return send(out.status ?? 200, out.contentType ?? 'text/plain; charset=utf-8', out.text, out.headers);
         send(out.status ?? 200, out.contentType ?? 'application/json', out.body === undefined ? '' : JSON.stringify(out.body) + '\n', out.headers);

@@ -1,4 +1,5 @@
-// POST /v1/events: the filters' batches ({"schema":1,"workload":{...},"dropped":N,"events":[...]}).
+// POST /v1/events: the filters' batches ({"schema":1,"workload":{...},"dropped":N,
+// "flowsOverflow":N,"events":[...]}).
 // The filter retries a batch on any non-2xx answer, so the answers are chosen for that:
 //   200  stored; invalid events were dropped alone and are listed with the reason (a retry would
 //        not fix them)
@@ -16,6 +17,8 @@ export interface EventBatchBody {
   schema: 1;
   workload: { namespace: string; name: string };
   dropped?: number;
+  /** Allowed requests the filter's flow table had no room for (docs/flows.md). */
+  flowsOverflow?: number;
   events: unknown[];
 }
 
@@ -28,9 +31,10 @@ export function parseBatch(body: unknown, maxEvents: number): EventBatchBody {
   const w = body.workload;
   if (!isObject(w) || typeof w.namespace !== 'string' || typeof w.name !== 'string') throw malformed('workload', 'must be {"namespace": string, "name": string}');
   if (body.dropped !== undefined && (!Number.isInteger(body.dropped) || (body.dropped as number) < 0)) throw malformed('dropped', `must be a non-negative integer, found ${JSON.stringify(body.dropped)}`);
+  if (body.flowsOverflow !== undefined && (!Number.isSafeInteger(body.flowsOverflow) || (body.flowsOverflow as number) < 0)) throw malformed('flowsOverflow', `must be a non-negative integer, found ${JSON.stringify(body.flowsOverflow)}`);
   if (!Array.isArray(body.events)) throw malformed('events', 'must be an array');
   if (body.events.length > maxEvents) throw new ApiError(413, 'BODY_TOO_LARGE', `events: ${body.events.length} events in one batch, at most ${maxEvents}`);
-  return { schema: 1, workload: { namespace: w.namespace, name: w.name }, dropped: body.dropped as number | undefined, events: body.events };
+  return { schema: 1, workload: { namespace: w.namespace, name: w.name }, dropped: body.dropped as number | undefined, flowsOverflow: body.flowsOverflow as number | undefined, events: body.events };
 }
 
 export function ingestRoute(ingest: EventIngest, auth: IngestAuth, maxBodyBytes = 16 * 1024 * 1024): Route {
@@ -60,7 +64,7 @@ export function ingestRoute(ingest: EventIngest, auth: IngestAuth, maxBodyBytes 
         ingest.countUnauthorized();
         throw new ApiError(401, 'UNAUTHENTICATED', `no valid token for workload ${batch.workload.namespace}/${batch.workload.name} (authorization: Bearer <the workload's events token or the API token>)`, undefined, { 'www-authenticate': 'Bearer' });
       }
-      const result = await ingest.submit({ events: batch.events, principal, origin: 'http', dropped: batch.dropped });
+      const result = await ingest.submit({ events: batch.events, principal, origin: 'http', dropped: batch.dropped, flowsOverflow: batch.flowsOverflow, workload: batch.workload });
       if (result.status === 'retry') {
         throw new ApiError(503, 'UNAVAILABLE', `${result.reason}; retry the whole batch`, { rejected: result.rejected }, { 'retry-after': String(Math.ceil(result.retryAfterMs / 1000)) });
       }

@@ -35,8 +35,13 @@ export const OPERATIONS: Record<string, Op> = {
     responses: { 200: json(ref('IngestResult'), 'Stored; invalid events listed in rejected'), ...errors(400, 401, 413, 503) },
   },
   'GET /v1/events': { summary: 'Stored events, newest first', parameters: eventFilters, responses: { 200: json({ type: 'object', properties: { events: { type: 'array', items: ref('EventItem') }, next: { type: 'string' } } }), ...errors(400, 401) } },
+  'GET /v1/events/stream': {
+    summary: 'Events as they are stored (Server-Sent Events: event, dropped, heartbeat messages); flow records only with flows=1',
+    parameters: [q('workload', 'NAME or NS/NAME'), q('namespace', 'namespace'), q('kind', 'kind, or a prefix like http.*'), q('severity', 'at least', { enum: ['info', 'low', 'medium', 'high', 'critical'] }), q('flows', '1 to include flow records', { enum: ['0', '1'] })],
+    responses: { 200: { description: 'text/event-stream until the client goes', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 401, 503) },
+  },
   'GET /v1/events/{id}': { summary: 'One event', parameters: [p('id')], responses: { 200: json(ref('EventItem')), ...errors(401, 404) } },
-  'GET /v1/flows': { summary: 'Observed flows (caller, operation, verdicts) for the network map', parameters: [q('since', 'default 1h'), q('until', ''), q('workload', ''), q('namespace', ''), q('limit', '', { type: 'integer' })], responses: { 200: json({ type: 'object' }), ...errors(401) } },
+  'GET /v1/flows': { summary: 'Observed flows (caller, operation, verdicts, requests counted from events and flow records) for the network map', parameters: [q('since', 'default 1h'), q('until', ''), q('workload', ''), q('namespace', ''), q('limit', '', { type: 'integer' })], responses: { 200: json({ type: 'object' }), ...errors(401) } },
   'GET /v1/incidents': { summary: 'Incidents, most recently active first', parameters: [q('since', ''), q('status', 'open or resolved'), q('severity', 'at least'), q('workload', ''), q('namespace', ''), q('limit', '', { type: 'integer' }), q('cursor', '')], responses: { 200: json({ type: 'object', properties: { incidents: { type: 'array', items: ref('Incident') }, next: { type: 'string' } } }), ...errors(400, 401) } },
   'GET /v1/incidents/{id}': { summary: 'One incident with its events', parameters: [p('id')], responses: { 200: json({ type: 'object', properties: { incident: ref('Incident'), events: { type: 'array', items: ref('EventItem') } } }), ...errors(401, 404) } },
   'POST /v1/incidents/{id}/resolve': { summary: 'Resolve an incident', parameters: [p('id')], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
@@ -102,7 +107,7 @@ export function openApiDocument(routes: ReadonlyArray<Pick<Route, 'method' | 'pa
           },
         },
         EventItem: { type: 'object', properties: { event: ref('Event'), receivedMs: { type: 'integer' }, incident: { type: ['string', 'null'] } } },
-        EventBatch: { type: 'object', required: ['schema', 'workload', 'events'], properties: { schema: { const: 1 }, workload: { type: 'object' }, dropped: { type: 'integer', minimum: 0 }, events: { type: 'array', items: ref('Event') } } },
+        EventBatch: { type: 'object', required: ['schema', 'workload', 'events'], properties: { schema: { const: 1 }, workload: { type: 'object' }, dropped: { type: 'integer', minimum: 0 }, flowsOverflow: { type: 'integer', minimum: 0, description: 'allowed requests the filter\'s flow table had no room for since the last accepted batch' }, events: { type: 'array', items: ref('Event') } } },
         IngestResult: { type: 'object', properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, id: { type: 'string' }, code: { type: 'string' }, field: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } } } } },
         Incident: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, title: { type: 'string' }, severity: { type: 'string' }, tactics: { type: 'array', items: { type: 'string' } }, steps: { type: 'array', items: { type: 'object' } }, firstMs: { type: 'integer' }, lastMs: { type: 'integer' } } },
         Capture: {

@@ -24,6 +24,8 @@ export interface ApiResponse {
   bytes?: Buffer;
   contentType?: string;
   headers?: Record<string, string>;
+  /** Takes the response over (a long-lived stream); status, body and text are then ignored. */
+  stream?(res: http.ServerResponse): void;
 }
 
 export interface Route {

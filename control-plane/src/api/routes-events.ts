@@ -6,6 +6,8 @@ import { badRequest, notFound } from './api-error.js';
 import { optInt, optSeverity, optString, optTime, workloadFilter } from './params.js';
 import type { Route } from './router.js';
 import { StoreError } from '../store/store.js';
+import type { EventStream } from '../events/event-stream.js';
+import { streamRoute } from './routes-stream.js';
 
 export interface EventItem {
   event: Record<string, unknown>;
@@ -24,8 +26,11 @@ async function cursorSafe<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-export function eventRoutes(store: EventStore): Route[] {
+/** `overflow`: allowed requests the filters could not count, by workload (ingest's flowsOverflowBy). */
+export function eventRoutes(store: EventStore, stream?: EventStream, overflow?: () => Record<string, number>): Route[] {
   return [
+    // Before /v1/events/:id, which would take "stream" for an id.
+    ...(stream ? [streamRoute(stream)] : []),
     {
       method: 'GET',
       path: '/v1/events',
@@ -63,7 +68,7 @@ export function eventRoutes(store: EventStore): Route[] {
       auth: 'api',
       async handle({ query: q }) {
         const r = await store.flows({ sinceMs: optTime(q, 'since') ?? Date.now() - 3600_000, untilMs: optTime(q, 'until'), ...workloadFilter(q), limit: optInt(q, 'limit', 1, 100_000) });
-        return { body: r };
+        return { body: { ...r, flowsOverflow: overflow?.() ?? {} } };
       },
     },
   ];

@@ -7,6 +7,7 @@ import { canonicalJson, sha256Version } from './canonical-json.js';
 import { compileIngress } from './compile-ingress.js';
 import { compileDlp, compileWaf } from './compile-detection.js';
 import { compileEgress, compileTcpSettings } from './compile-tcp.js';
+import { compileReporting } from './compile-reporting.js';
 import { CompileError } from './errors.js';
 import type { FilterConfig } from './filter-config.js';
 import { resolveOptions, type CompileOptions } from './options.js';
@@ -51,6 +52,8 @@ export function compile(policies: readonly SecurityPolicy[], workload: Workload,
   if (egress !== undefined) body.egress = egress;
   const tcp = compileTcpSettings(selected);
   if (tcp !== undefined) body.tcp = tcp;
+  const reporting = compileReporting(selected);
+  if (reporting !== undefined) body.reporting = reporting;
   const version = sha256Version(canonicalJson(body));
   // Field order as in the contract, for people reading it pretty-printed; `json` sorts anyway.
   const config: FilterConfig = {
@@ -59,6 +62,7 @@ export function compile(policies: readonly SecurityPolicy[], workload: Workload,
   };
   if (body.egress !== undefined) config.egress = body.egress;
   if (body.tcp !== undefined) config.tcp = body.tcp;
+  if (body.reporting !== undefined) config.reporting = body.reporting;
   return { config: deepFreeze(config), json: canonicalJson(config), version };
 }
 

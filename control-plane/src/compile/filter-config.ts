@@ -190,7 +190,17 @@ export interface FilterConfig {
   egress?: EgressRule[];
   /** Network filter settings; absent: threats block, 65536-byte statements, 16384-byte identification. */
   tcp?: TcpSettings;
+  /** Allowed-flow records; absent: on, 1024 records. */
+  reporting?: ReportingConfig;
 }
+
+export interface ReportingConfig {
+  flows: boolean;
+  /** 1 .. 65536. */
+  maxFlows: number;
+}
+
+export const DEFAULT_REPORTING: ReportingConfig = { flows: true, maxFlows: 1024 };
 
 export const DEFAULT_TCP: TcpSettings = { threats: 'block', maxStatementBytes: 65536, maxIdentifyBytes: 16384 };
 

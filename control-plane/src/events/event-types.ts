@@ -83,16 +83,56 @@ export interface IngestedEvent {
 /** `ns/name`. */
 export const workloadRef = (w: { namespace: string; name: string }): string => `${w.namespace}/${w.name}`;
 
-/** http.path / grpc method, for the columns that flows are grouped by. */
+/** http.path / grpc method (a TCP flow record: its operation), for the columns that flows are
+ * grouped by. */
 export function operationOf(e: MeshwardEvent): { method: string; path: string; host: string } {
   const http = e.http as { method?: unknown; path?: unknown; host?: unknown } | undefined;
   const grpc = e.grpc as { service?: unknown; method?: unknown } | undefined;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  if (e.kind === FLOW_TCP) {
+    const tcp = e.tcp as { operation?: unknown } | undefined;
+    return { method: tcp && typeof tcp === 'object' ? str(tcp.operation) : '', path: '', host: '' };
+  }
   if (grpc && typeof grpc === 'object' && str(grpc.service)) {
     return { method: 'GRPC', path: `/${str(grpc.service)}/${str(grpc.method)}`, host: http && typeof http === 'object' ? str(http.host) : '' };
   }
   if (http && typeof http === 'object') return { method: str(http.method), path: str(http.path), host: str(http.host) };
   return { method: '', path: '', host: '' };
+}
+
+/** Aggregated allowed-flow records the filter sends on its tick (docs/flows.md). */
+export const FLOW_HTTP = 'flow.http';
+export const FLOW_TCP = 'flow.tcp';
+export const FLOW_KINDS: readonly string[] = [FLOW_HTTP, FLOW_TCP];
+
+/** The `flow` part of a flow record. */
+export interface FlowPart {
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** `2xx` ... `5xx`, or null (no response seen; TCP). */
+  statusClass: string | null;
+  requestBytes?: number;
+  responseBytes?: number;
+}
+
+export const isFlowRecord = (e: MeshwardEvent): boolean => e.kind === FLOW_HTTP || e.kind === FLOW_TCP;
+
+/** Requests an event stands for: a flow record's count, else 1. */
+export function requestCountOf(e: MeshwardEvent): number {
+  if (!isFlowRecord(e)) return 1;
+  const n = (e.flow as { count?: unknown } | undefined)?.count;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 1;
+}
+
+/** The response status of an event (`http.status`), or a flow record's class × 100; 0: none. */
+export function responseStatusOf(e: MeshwardEvent): number {
+  if (isFlowRecord(e)) {
+    const c = (e.flow as { statusClass?: unknown } | undefined)?.statusClass;
+    return typeof c === 'string' && /^[1-5]xx$/.test(c) ? Number(c[0]) * 100 : 0;
+  }
+  const s = (e.http as { status?: unknown } | undefined)?.status;
+  return typeof s === 'number' && Number.isInteger(s) && s >= 100 && s <= 599 ? s : 0;
 }
 
 /** Builds an ingested event from a document already checked (derived events, tests). */

@@ -4,7 +4,7 @@
 // stays within the bounds below. A broken event is rejected alone, with the field path, the rule
 // broken and the value found; the rest of its batch is kept.
 import {
-  ACTIONS, EVENT_MODES, SEVERITIES, SEVERITY_RANK,
+  ACTIONS, EVENT_MODES, FLOW_KINDS, SEVERITIES, SEVERITY_RANK,
   type EventAction, type EventMode, type IngestedEvent, type MeshwardEvent, type Severity,
 } from './event-types.js';
 
@@ -126,6 +126,23 @@ function part(v: unknown, field: string, depth: number, limits: EventLimits): vo
   }
 }
 
+/** A flow record's `flow` part: what the store sums and the map shows must be numbers. */
+function flowPart(v: unknown): void {
+  if (!isObject(v)) throw new Reject('flow', v === undefined ? 'required' : 'type', v === undefined ? 'is required in a flow record' : `must be an object, found ${show(v)}`);
+  if (typeof v.count !== 'number' || !Number.isSafeInteger(v.count) || v.count < 1) throw new Reject('flow.count', 'range', `must be a positive integer, found ${show(v.count)}`);
+  for (const k of ['firstSeen', 'lastSeen'] as const) {
+    const t = v[k];
+    if (typeof t !== 'string' || !ISO.test(t)) throw new Reject(`flow.${k}`, 'format', `must be an ISO 8601 time with zone, found ${show(t)}`);
+  }
+  if (v.statusClass !== undefined && v.statusClass !== null && (typeof v.statusClass !== 'string' || !/^[1-5]xx$/.test(v.statusClass))) {
+    throw new Reject('flow.statusClass', 'format', `must be 1xx ... 5xx or null, found ${show(v.statusClass)}`);
+  }
+  for (const k of ['requestBytes', 'responseBytes'] as const) {
+    const n = v[k];
+    if (n !== undefined && (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)) throw new Reject(`flow.${k}`, 'range', `must be a non-negative integer, found ${show(n)}`);
+  }
+}
+
 /** Checks one event; the ingested form or the reason it was rejected. */
 export function validateEvent(raw: unknown, index: number, limits: EventLimits, receivedMs: number, origin: IngestedEvent['origin']): IngestedEvent | EventRejection {
   const id = isObject(raw) && typeof raw.id === 'string' && raw.id.length <= 128 ? raw.id : undefined;
@@ -179,6 +196,7 @@ export function validateEvent(raw: unknown, index: number, limits: EventLimits, 
       if (!PART_KEY.test(k)) throw new Reject(k.slice(0, 64), 'format', 'field names are letters, digits, "_" and "-", up to 64');
       part(raw[k], k, 1, limits);
     }
+    if (FLOW_KINDS.includes(kind)) flowPart(raw.flow);
     const doc = JSON.stringify(raw);
     if (doc.length > limits.maxEventBytes) throw new Reject('', 'too-large', `the event is ${doc.length} bytes of JSON, more than ${limits.maxEventBytes}`);
     return { event: raw as MeshwardEvent, doc, timeMs, receivedMs, severityRank: SEVERITY_RANK[severity], origin };

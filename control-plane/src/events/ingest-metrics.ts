@@ -25,6 +25,8 @@ export interface IngestCounters {
   eventsDerived: number;
   /** Events the senders reported they had to drop (their `dropped` field). */
   eventsDroppedBySenders: number;
+  /** Allowed requests the filters' flow tables had no room for (their `flowsOverflow`). */
+  flowsOverflowBySenders: number;
   /** Accepted events that never reached the store (shutdown while the store was failing). */
   eventsLost: number;
   storeErrors: number;
@@ -34,7 +36,7 @@ export interface IngestCounters {
 export const newIngestCounters = (): IngestCounters => ({
   batchesReceived: 0, batchesMalformed: 0, batchesUnauthorized: 0, batchesRefused: 0,
   eventsReceived: 0, eventsAccepted: 0, eventsRejected: 0, eventsRefused: 0, eventsStored: 0,
-  eventsDuplicate: 0, eventsDerived: 0, eventsDroppedBySenders: 0, eventsLost: 0, storeErrors: 0, processorErrors: 0,
+  eventsDuplicate: 0, eventsDerived: 0, eventsDroppedBySenders: 0, flowsOverflowBySenders: 0, eventsLost: 0, storeErrors: 0, processorErrors: 0,
 });
 
 export interface IngestStats extends IngestCounters {
@@ -42,4 +44,6 @@ export interface IngestStats extends IngestCounters {
   queueLimit: number;
   /** Rejected events by field and rule (`workload.namespace/format`), at most 64 keys. */
   rejectedBy: Record<string, number>;
+  /** flowsOverflow by workload (`ns/name`), at most 4096 keys (the rest under `(other)`). */
+  flowsOverflowBy: Record<string, number>;
 }

@@ -51,6 +51,9 @@ export interface BatchInput {
   origin: 'http' | 'agent';
   /** Events the sender dropped before this batch (its counter). */
   dropped?: number;
+  /** Allowed requests the sender's flow table had no room for, and whose workload. */
+  flowsOverflow?: number;
+  workload?: { namespace: string; name: string };
   /** Workloads a node token may speak for (host agents); ignored for other principals. */
   nodeWorkloads?: ReadonlySet<string>;
 }
@@ -73,10 +76,12 @@ export class IngestError extends Error {
 }
 
 const MAX_REJECTION_KEYS = 64;
+const MAX_OVERFLOW_KEYS = 4096;
 
 export class EventIngest {
   private readonly counters: IngestCounters = newIngestCounters();
   private readonly rejectedBy = new Map<string, number>();
+  private readonly flowsOverflowBy = new Map<string, number>();
   private readonly queue: Pending[] = [];
   private queued = 0;
   private writing: Promise<void> | undefined;
@@ -115,6 +120,7 @@ export class EventIngest {
     c.batchesReceived++;
     c.eventsReceived += input.events.length;
     if (input.dropped && input.dropped > 0) c.eventsDroppedBySenders += input.dropped;
+    if (input.flowsOverflow && input.flowsOverflow > 0) this.countFlowsOverflow(input.flowsOverflow, input.workload);
     const accepted: IngestedEvent[] = [];
     const rejected: EventRejection[] = [];
     input.events.forEach((raw, i) => {
@@ -171,7 +177,7 @@ export class EventIngest {
   }
 
   stats(): IngestStats {
-    return { ...this.counters, queueDepth: this.queued, queueLimit: this.queueLimit, rejectedBy: Object.fromEntries(this.rejectedBy) };
+    return { ...this.counters, queueDepth: this.queued, queueLimit: this.queueLimit, rejectedBy: Object.fromEntries(this.rejectedBy), flowsOverflowBy: Object.fromEntries(this.flowsOverflowBy) };
   }
 
   /** Refuses new batches, writes what waits (giving up after `graceMs` if the store keeps failing:
@@ -199,6 +205,13 @@ export class EventIngest {
       return { rule: 'not-authorized', message: `workload: ${e.workload.namespace}/${e.workload.name} has no pod on node ${p.node} in the inventory` };
     }
     return undefined;
+  }
+
+  private countFlowsOverflow(n: number, w: { namespace: string; name: string } | undefined): void {
+    this.counters.flowsOverflowBySenders += n;
+    let key = w ? `${w.namespace}/${w.name}` : '(unknown)';
+    if (!this.flowsOverflowBy.has(key) && this.flowsOverflowBy.size >= MAX_OVERFLOW_KEYS) key = '(other)';
+    this.flowsOverflowBy.set(key, (this.flowsOverflowBy.get(key) ?? 0) + n);
   }
 
   private countRejection(r: EventRejection): void {

@@ -19,6 +19,9 @@ export interface SharedProcessingOptions {
   run(events: IngestedEvent[]): Promise<string[]>;
   /** The lease and saved position's name (default `events`). */
   name?: string;
+  /** false: no lease and no saved position; every replica follows every event from the newest
+   * at start (what each replica's live stream clients see). Default true. */
+  lease?: boolean;
   /** Reads per second while holding the lease: one every pollMs (default 250), plus kick(). */
   pollMs?: number;
   /** How often a replica without the lease tries to take it (default 1000 ms). */
@@ -61,7 +64,7 @@ export class SharedProcessing {
   private readonly o: Required<Omit<SharedProcessingOptions, 'onLeadership' | 'log'>> & Pick<SharedProcessingOptions, 'onLeadership' | 'log'>;
 
   constructor(options: SharedProcessingOptions) {
-    this.o = { name: 'events', pollMs: 250, leaseRetryMs: 1000, gapMs: 5000, batch: 2000, ...options };
+    this.o = { name: 'events', lease: true, pollMs: 250, leaseRetryMs: 1000, gapMs: 5000, batch: 2000, ...options };
   }
 
   get leader(): boolean {
@@ -127,7 +130,7 @@ export class SharedProcessing {
       for (const r of rows) this.seenAbove.add(r.position);
       const before = this.position;
       this.advance();
-      if (this.position !== before) await this.o.store.savePosition(this.o.name, this.position);
+      if (this.position !== before && this.o.lease) await this.o.store.savePosition(this.o.name, this.position);
       // Another read only if this one was full and moved on.
       if (rows.length < this.o.batch || this.position === before) return;
     }
@@ -152,19 +155,19 @@ export class SharedProcessing {
   private async takeLease(): Promise<boolean> {
     if (Date.now() - this.lastLeaseTry < this.o.leaseRetryMs) return false;
     this.lastLeaseTry = Date.now();
-    const lease = await this.o.store.tryLease(this.o.name);
+    const lease = this.o.lease ? await this.o.store.tryLease(this.o.name) : { lost: new Promise<string>(() => undefined), release: async () => undefined };
     if (!lease) return false;
     if (this.closed) {
       await lease.release();
       return false;
     }
-    this.position = (await this.o.store.loadPosition(this.o.name)) ?? (await this.o.store.lastPosition());
+    this.position = (this.o.lease ? await this.o.store.loadPosition(this.o.name) : undefined) ?? (await this.o.store.lastPosition());
     this.seenAbove.clear();
     this.holeSince = undefined;
     this.skip.clear();
     this.lease = lease;
     this.counters.leasesTaken++;
-    this.o.log?.('info', 'this replica now runs event processing (correlation, learning, response)', { position: this.position });
+    if (this.o.lease) this.o.log?.('info', 'this replica now runs event processing (correlation, learning, response)', { position: this.position });
     void lease.lost.then(async (why) => {
       if (this.lease !== lease) return;
       this.lease = undefined;

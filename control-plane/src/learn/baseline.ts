@@ -7,7 +7,7 @@
 // proposal made from a full baseline says so. Events whose shape the learner does not read, or
 // whose facts no policy field can hold, are counted in `skipped` by kind and reason.
 import type { MeshwardEvent } from '../events/event-types.js';
-import { operationOf } from '../events/event-types.js';
+import { FLOW_HTTP, FLOW_TCP, isFlowRecord, operationOf, requestCountOf } from '../events/event-types.js';
 import { checkTable } from '../policy/match-tcp.js';
 import { STATEMENT_KINDS } from '../policy/types.js';
 import { readChannel, readFile, readPort, readProcess, readTcp, type TcpFacts } from './event-shapes.js';
@@ -101,6 +101,8 @@ export function normaliseBaseline(b: Baseline): Baseline {
  * behaviour to learn). */
 export function isLearnable(e: MeshwardEvent): boolean {
   if (e.action === 'block' || e.action === 'kill') return false;
+  // Discover reports every request as http.flow already; its flow records would count twice.
+  if (isFlowRecord(e) && e.mode === 'discover') return false;
   if (e.kind.endsWith('.attack') || e.kind === 'dlp.leak' || e.kind.startsWith('anomaly.')) return false;
   if (e.attack) return false;
   return e.severity !== 'high' && e.severity !== 'critical';
@@ -120,6 +122,8 @@ const dirname = (path: string) => path.slice(0, Math.max(1, path.lastIndexOf('/'
 export class BaselineBuilder {
   /** Events skipped since this builder was made (not saved; the learner's statistics). */
   skippedEvents = 0;
+  /** Requests the event being learned stands for (a flow record's count, else 1). */
+  private weight = 1;
 
   constructor(readonly baseline: Baseline, private readonly limits: BaselineLimits = DEFAULT_BASELINE_LIMITS) {
     normaliseBaseline(baseline);
@@ -136,9 +140,27 @@ export class BaselineBuilder {
   }
 
   private learn(e: MeshwardEvent, timeMs: number): boolean {
+    this.weight = requestCountOf(e);
+    try {
+      return this.learnOne(e, timeMs);
+    } finally {
+      this.weight = 1;
+    }
+  }
+
+  private learnOne(e: MeshwardEvent, timeMs: number): boolean {
     const b = this.baseline;
     const kind = e.kind;
-    if (kind === 'http.flow' || kind === 'http.policy') {
+    if (kind === FLOW_TCP) {
+      // A record names the operation only: no tables or keys a policy entry could hold.
+      const op = operationOf(e).method;
+      if (op !== 'connect') return this.skip(e, 'statements in flow records carry no tables or keys (learned from tcp.flow in discover)');
+      const c = this.callerOf(e, timeMs);
+      if (!c) return false;
+      const changed = this.addOperation(c.caller, `TCP ${e.protocol ?? 'tcp'}`) || c.created;
+      return this.bump(b.protocols, e.protocol ?? 'tcp') || changed;
+    }
+    if (kind === 'http.flow' || kind === 'http.policy' || kind === FLOW_HTTP) {
       const op = operationOf(e);
       if (!op.method) return this.skip(e, 'no http.method or grpc.service');
       const changed = this.observeCall(e, op, timeMs);
@@ -252,7 +274,7 @@ export class BaselineBuilder {
       caller = b.callers[who.key] = { ...who.caller, count: 0, firstMs: timeMs, lastMs: timeMs, operations: {} };
       created = true;
     }
-    caller.count++;
+    caller.count += this.weight;
     caller.firstMs = Math.min(caller.firstMs, timeMs);
     caller.lastMs = Math.max(caller.lastMs, timeMs);
     return { caller, created };
@@ -260,14 +282,14 @@ export class BaselineBuilder {
 
   private addOperation(caller: Caller, key: string): boolean {
     if (caller.operations[key] !== undefined) {
-      caller.operations[key]++;
+      caller.operations[key] += this.weight;
       return false;
     }
     if (Object.keys(caller.operations).length >= this.limits.operationsPerCaller) {
       this.baseline.overflow++;
       return false;
     }
-    caller.operations[key] = 1;
+    caller.operations[key] = this.weight;
     return true;
   }
 
@@ -304,14 +326,14 @@ export class BaselineBuilder {
 
   private bump(map: Record<string, number>, key: string): boolean {
     if (map[key] !== undefined) {
-      map[key]++;
+      map[key] += this.weight;
       return false;
     }
     if (Object.keys(map).length >= this.limits.entries) {
       this.baseline.overflow++;
       return false;
     }
-    map[key] = 1;
+    map[key] = this.weight;
     return true;
   }
 }

@@ -1,7 +1,8 @@
 // Dry-run: what a candidate policy would have blocked. The candidate replaces the policies of the
 // same namespace/name among the current ones; every workload the candidate selects is compiled
-// in protect mode, and the distinct requests recorded for it in the window (store.flows) are
-// replayed through the real filter (replay.ts). The report lists, per workload and caller, every
+// in protect mode, and the distinct requests recorded for it in the window (store.flows: events
+// of discover and violations, and the filters' flow records of allowed requests in monitor and
+// protect) are replayed through the real filter (replay.ts). The report lists, per workload and caller, every
 // recorded flow the candidate would block, with counts, first and last time and a sample event.
 import { compile } from '../compile/compile.js';
 import { parsePolicies } from '../policy/load.js';
@@ -11,6 +12,7 @@ import type { SecurityPolicy } from '../policy/types.js';
 import type { EventStore, FlowRow } from '../store/store.js';
 import type { WorkloadEntry } from '../xds/inventory.js';
 import { FilterReplayer } from './replay.js';
+import { FLOW_HTTP } from '../events/event-types.js';
 
 export interface DryRunInput {
   /** Candidate SecurityPolicy YAML (one or more documents). */
@@ -72,6 +74,13 @@ export interface DryRunReport {
   clean: boolean;
 }
 
+/** Requests recorded one by one (discover, violations) and the filters' flow records of allowed
+ * requests (monitor, protect). TCP flows are not replayed (the replayer speaks HTTP). */
+const HTTP_TRAFFIC = ['http.flow', 'http.policy', FLOW_HTTP];
+
+/** A flow record's path is a template: `{id}` stands for any identifier, replayed as one. */
+const replayPath = (path: string): string => path.replace(/\{id\}/g, '1');
+
 const callerOf = (f: FlowRow): Caller => (f.srcPrincipal ? { principal: f.srcPrincipal } : f.srcWorkload ? { namespace: f.srcNamespace, workload: f.srcWorkload } : { ip: f.srcIp });
 
 export async function dryRun(input: DryRunInput, deps: DryRunDeps): Promise<DryRunReport> {
@@ -88,14 +97,14 @@ export async function dryRun(input: DryRunInput, deps: DryRunDeps): Promise<DryR
     const workload = { namespace: w.namespace, name: w.name, labels: w.labels ?? {} };
     if (compile(candidate, workload, { events: { cluster: '' } }).config.policies.length === 0) continue;
     const compiled = compile(merged, workload, { mode: 'protect', events: { cluster: '' } });
-    const { flows, truncated } = await deps.store.flows({ namespace: w.namespace, workload: w.name, sinceMs: input.sinceMs, untilMs, limit: input.maxFlows ?? 10_000 });
+    const { flows, truncated } = await deps.store.flows({ namespace: w.namespace, workload: w.name, sinceMs: input.sinceMs, untilMs, kinds: HTTP_TRAFFIC, limit: input.maxFlows ?? 10_000 });
     const result: WorkloadDryRun = { namespace: w.namespace, name: w.name, version: compiled.version, flows: flows.length, requests: 0, blockedFlows: 0, blockedRequests: 0, blocked: [], truncated };
     const byCaller = new Map<string, { caller: Caller; flows: BlockedFlow[] }>();
     const replayer = await FilterReplayer.create(wasm, compiled.json);
     try {
       for (const f of flows) {
         result.requests += f.count;
-        const v = replayer.run({ method: f.method, path: f.path, host: f.host, grpc: f.method === 'GRPC', srcIp: f.srcIp, principal: f.srcPrincipal, namespace: f.srcNamespace, workload: f.srcWorkload });
+        const v = replayer.run({ method: f.method, path: replayPath(f.path), host: f.host, grpc: f.method === 'GRPC', srcIp: f.srcIp, principal: f.srcPrincipal, namespace: f.srcNamespace, workload: f.srcWorkload });
         if (!v.blocked) continue;
         result.blockedFlows++;
         result.blockedRequests += f.count;

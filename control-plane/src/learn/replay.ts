@@ -41,7 +41,9 @@ export class FilterReplayer {
       log(_level, message) {
         if (self && message.startsWith(EVENT_PREFIX)) {
           try {
-            self.lastEvent = JSON.parse(message.slice(EVENT_PREFIX.length)) as FilterReplayer['lastEvent'];
+            const e = JSON.parse(message.slice(EVENT_PREFIX.length)) as NonNullable<FilterReplayer['lastEvent']>;
+            // Flow records (written on the tick) are no verdict on the request being replayed.
+            if (!e.kind?.startsWith('flow.')) self.lastEvent = e;
           } catch {
             // not an event line
           }

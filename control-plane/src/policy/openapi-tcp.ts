@@ -69,4 +69,12 @@ export const TCP_SECTION_SCHEMAS: Record<string, OpenApiSchema> = {
       maxIdentifyBytes: { type: 'integer', description: 'Bytes held while identifying a protocol.', minimum: 16, maximum: 1048576 },
     },
   },
+  reporting: {
+    type: 'object',
+    description: 'Reports of allowed traffic (docs/flows.md).',
+    properties: {
+      flows: str('Aggregated allowed-flow records in every mode: on or off. Default on.', { enum: ['on', 'off'] }),
+      maxFlows: { type: 'integer', description: 'Distinct flow records held between two ticks; more are counted as overflow. Default 1024.', minimum: 1, maximum: 65536 },
+    },
+  },
 };

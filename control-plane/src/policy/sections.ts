@@ -7,6 +7,7 @@ import { wafSection } from './section-waf.js';
 import { dlpSection } from './section-dlp.js';
 import { egressSection } from './section-egress.js';
 import { tcpSection } from './section-tcp.js';
+import { reportingSection } from './section-reporting.js';
 import { WORKLOAD_SECTIONS } from './sections-workload.js';
 
-export const SPEC_SECTIONS: readonly AnySpecSection[] = [selectorSection, modeSection, ingressSection, wafSection, dlpSection, egressSection, tcpSection, ...WORKLOAD_SECTIONS];
+export const SPEC_SECTIONS: readonly AnySpecSection[] = [selectorSection, modeSection, ingressSection, wafSection, dlpSection, egressSection, tcpSection, reportingSection, ...WORKLOAD_SECTIONS];

@@ -59,6 +59,8 @@ export interface SecurityPolicySpec {
   egress?: EgressRuleSpec[];
   /** TCP settings: threat action and limits. Absent: defaults. */
   tcp?: TcpSpec;
+  /** Allowed-flow reports. Absent: flows on, 1024 records per tick. */
+  reporting?: ReportingSpec;
   /** Host agent: executables the workload may run. Absent: learned in discover, else none. */
   processes?: ProcessesSpec;
   /** Host agent: writes to binaries, libraries, /etc, cron; reads of secrets. */
@@ -208,6 +210,13 @@ export interface TcpSpec {
   maxStatementBytes?: number;
   /** Bytes held while identifying a protocol (16 .. 1048576); absent: 16384. */
   maxIdentifyBytes?: number;
+}
+
+export interface ReportingSpec {
+  /** Aggregated records of allowed traffic, in every mode. Absent: on. */
+  flows?: 'on' | 'off';
+  /** Distinct flow records held between two ticks (1 .. 65536); absent: 1024. */
+  maxFlows?: number;
 }
 
 /** At least one field; all given fields must match. */

@@ -98,6 +98,16 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'flow records: request count and response status per row',
+    statements: [
+      // A flow record (`flow.http`, `flow.tcp`) stands for `flow.count` requests; any other
+      // event for one. `status`: the HTTP status an event carries, or a record's class × 100.
+      'ALTER TABLE events ADD COLUMN flow_count BIGINT NOT NULL DEFAULT 1',
+      'ALTER TABLE events ADD COLUMN status INTEGER NOT NULL DEFAULT 0',
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -32,5 +32,5 @@ export interface SqlDriver {
 export const EVENT_COLUMNS = [
   'id', 'time_ms', 'received_ms', 'kind', 'severity', 'action', 'mode', 'namespace', 'workload',
   'src_ip', 'src_principal', 'src_namespace', 'src_workload', 'dst_ip', 'dst_port', 'protocol',
-  'method', 'path', 'host', 'rule_id', 'tactic', 'size', 'doc',
+  'method', 'path', 'host', 'rule_id', 'tactic', 'size', 'doc', 'flow_count', 'status',
 ] as const;

@@ -1,6 +1,6 @@
 // EventStore on any SqlDriver: the queries, written once. Pages are keyset cursors over
 // (time, id), so a page costs the same at any depth and events arriving meanwhile do not shift it.
-import { operationOf, type IngestedEvent } from '../events/event-types.js';
+import { FLOW_KINDS, operationOf, requestCountOf, responseStatusOf, type IngestedEvent } from '../events/event-types.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION } from './migrations.js';
 import type { SqlDriver, SqlStatement, SqlValue } from './sql-driver.js';
 import {
@@ -12,9 +12,11 @@ import {
 
 const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 100;
-/** Events per INSERT (PostgreSQL allows 65,535 parameters; 23 columns × 1000 fits). */
+/** Events per INSERT (PostgreSQL allows 65,535 parameters; 25 columns × 1000 fits). */
 const INSERT_CHUNK = 1000;
 const ACTION_ORDER = ['allow', 'alert', 'block', 'kill'];
+/** Traffic: per-request events (discover, violations) and the filters' flow records. */
+export const DEFAULT_FLOW_KINDS: readonly string[] = ['http.flow', 'http.policy', ...FLOW_KINDS];
 
 export function eventRow(e: IngestedEvent): SqlValue[] {
   const ev = e.event;
@@ -25,6 +27,7 @@ export function eventRow(e: IngestedEvent): SqlValue[] {
     ev.id, e.timeMs, e.receivedMs, ev.kind, e.severityRank, ev.action, ev.mode, ev.workload.namespace, ev.workload.name,
     s.ip ?? '', s.principal ?? '', s.namespace ?? '', s.workload ?? '', d.ip ?? '', d.port ?? 0, ev.protocol ?? '',
     op.method, op.path, op.host, ev.rule?.id ?? '', ev.attack?.tactic ?? '', e.doc.length, e.doc,
+    requestCountOf(ev), responseStatusOf(ev),
   ];
 }
 
@@ -215,9 +218,12 @@ export class SqlEventStore implements EventStore {
   async flows(q: FlowQuery): Promise<FlowResult> {
     const where: string[] = [];
     const params: SqlValue[] = [];
-    const kinds = q.kinds ?? ['http.flow', 'http.policy'];
+    const kinds = q.kinds ?? DEFAULT_FLOW_KINDS;
     where.push(`kind IN (${kinds.map(() => '?').join(', ')})`);
     params.push(...kinds);
+    // Discover already reports every request as http.flow: its flow records would count twice.
+    where.push(`NOT (kind IN (${FLOW_KINDS.map(() => '?').join(', ')}) AND mode = 'discover')`);
+    params.push(...FLOW_KINDS);
     if (q.namespace !== undefined) {
       where.push('namespace = ?');
       params.push(q.namespace);
@@ -236,8 +242,8 @@ export class SqlEventStore implements EventStore {
     }
     const limit = Math.max(1, Math.trunc(q.limit ?? 10_000));
     const groups = 'namespace, workload, src_ip, src_principal, src_namespace, src_workload, protocol, method, path, host';
-    const rows = await this.db.all<{ namespace: string; workload: string; src_ip: string; src_principal: string; src_namespace: string; src_workload: string; protocol: string; method: string; path: string; host: string; action: string; n: number; first_ms: number; last_ms: number; sample: string }>(
-      `SELECT ${groups}, action, COUNT(*) AS n, MIN(time_ms) AS first_ms, MAX(time_ms) AS last_ms, MIN(id) AS sample FROM events WHERE ${where.join(' AND ')}
+    const rows = await this.db.all<{ namespace: string; workload: string; src_ip: string; src_principal: string; src_namespace: string; src_workload: string; protocol: string; method: string; path: string; host: string; action: string; n: number; first_ms: number; last_ms: number; sample: string; status: number }>(
+      `SELECT ${groups}, action, SUM(flow_count) AS n, MAX(status) AS status, MIN(time_ms) AS first_ms, MAX(time_ms) AS last_ms, MIN(id) AS sample FROM events WHERE ${where.join(' AND ')}
        GROUP BY ${groups}, action ORDER BY ${groups}, action LIMIT ?`,
       [...params, limit * ACTION_ORDER.length + 1],
     );
@@ -250,11 +256,13 @@ export class SqlEventStore implements EventStore {
         f.count += Number(r.n);
         f.firstMs = Math.min(f.firstMs, Number(r.first_ms));
         f.lastMs = Math.max(f.lastMs, Number(r.last_ms));
+        f.maxStatus = Math.max(f.maxStatus, Number(r.status));
         continue;
       }
       byKey.set(key, {
         namespace: r.namespace, workload: r.workload, srcIp: r.src_ip, srcPrincipal: r.src_principal, srcNamespace: r.src_namespace, srcWorkload: r.src_workload,
         protocol: r.protocol, method: r.method, path: r.path, host: r.host, actions: [r.action], count: Number(r.n), firstMs: Number(r.first_ms), lastMs: Number(r.last_ms), sampleId: r.sample,
+        maxStatus: Number(r.status),
       });
     }
     const flows = [...byKey.values()];

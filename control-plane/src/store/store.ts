@@ -80,8 +80,9 @@ export interface FlowQuery {
   workload?: string;
   sinceMs?: number;
   untilMs?: number;
-  /** Kinds that are traffic (default http.flow, http.policy). */
-  kinds?: string[];
+  /** Kinds that are traffic (default http.flow, http.policy, flow.http, flow.tcp; flow records
+   * of discover mode are left out, since discover reports each request as http.flow). */
+  kinds?: readonly string[];
   /** Distinct flows returned at most (default 10,000); `truncated` says when more existed. */
   limit?: number;
 }
@@ -98,13 +99,15 @@ export interface FlowRow {
   method: string;
   path: string;
   host: string;
-  /** Worst action recorded for it. */
+  /** Every action recorded for it. */
   actions: string[];
   count: number;
   firstMs: number;
   lastMs: number;
   /** One event of the group. */
   sampleId: string;
+  /** Highest response status seen (a flow record's class × 100); 0 when none was seen. */
+  maxStatus: number;
 }
 
 export interface FlowResult {

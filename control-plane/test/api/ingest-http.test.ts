@@ -91,4 +91,16 @@ describe('POST /v1/events', () => {
     assert.equal((await first).status, 200);
     assert.equal((await post(batch([makeEvent(), makeEvent()]))).status, 200);
   });
+
+  it('counts the flowsOverflow a batch carries, by workload; a bad one is BATCH_MALFORMED', async () => {
+    const r = await post({ ...batch([makeEvent()]), flowsOverflow: 3 });
+    assert.equal(r.status, 200);
+    const again = await post({ ...batch([]), flowsOverflow: 2 });
+    assert.equal(again.status, 200);
+    assert.equal(ingest.stats().flowsOverflowBySenders, 5);
+    assert.deepEqual(ingest.stats().flowsOverflowBy, { 'shop/orders': 5 });
+    const bad = await post({ ...batch([]), flowsOverflow: -1 });
+    assert.equal(bad.status, 400);
+    assert.equal(await code(bad), 'BATCH_MALFORMED');
+  });
 });

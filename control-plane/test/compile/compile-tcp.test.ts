@@ -59,3 +59,12 @@ test('egress rules get ids; tcp settings merge to the strongest action and large
   assert.deepEqual(config.tcp, { threats: 'block', maxStatementBytes: 1048576, maxIdentifyBytes: 16384 });
   assert.match(json, /"egress":\[/);
 });
+
+test('reporting is compiled only when written; flows stay on unless every policy says off, maxFlows the largest', () => {
+  const none = compile(loadPolicies(head('db')), workload).config;
+  assert.equal('reporting' in none, false, 'documents without the section keep their bytes');
+  const one = compile(loadPolicies(head('a') + '  reporting: {flows: off, maxFlows: 8}\n'), workload).config;
+  assert.deepEqual(one.reporting, { flows: false, maxFlows: 8 });
+  const two = compile(loadPolicies(head('a') + '  reporting: {flows: off, maxFlows: 8}\n---\n' + head('b') + '  reporting: {maxFlows: 4}\n'), workload).config;
+  assert.deepEqual(two.reporting, { flows: true, maxFlows: 8 });
+});

@@ -26,6 +26,26 @@ describe('event validation', () => {
     assert.ok(!isRejection(check(e)));
   });
 
+  it('checks the flow part of flow records: counts, times, status class, bytes', () => {
+    const flow = { count: 3, firstSeen: new Date(now - 1000).toISOString(), lastSeen: new Date(now).toISOString(), statusClass: '2xx', requestBytes: 0, responseBytes: 12 };
+    assert.ok(!isRejection(check(makeEvent({ kind: 'flow.http', flow }))));
+    assert.ok(!isRejection(check(makeEvent({ kind: 'flow.tcp', tcp: { operation: 'SELECT' }, flow: { ...flow, statusClass: null } }))));
+    const bad: Array<[unknown, string, string]> = [
+      [undefined, 'flow', 'required'],
+      [{ ...flow, count: 0 }, 'flow.count', 'range'],
+      [{ ...flow, count: 1.5 }, 'flow.count', 'range'],
+      [{ ...flow, lastSeen: 'yesterday' }, 'flow.lastSeen', 'format'],
+      [{ ...flow, statusClass: '200' }, 'flow.statusClass', 'format'],
+      [{ ...flow, responseBytes: -1 }, 'flow.responseBytes', 'range'],
+    ];
+    for (const [part, field, rule] of bad) {
+      const e: Record<string, unknown> = makeEvent({ kind: 'flow.http', flow: part });
+      if (part === undefined) delete e.flow;
+      const r = reject(e);
+      assert.deepEqual([r.field, r.rule], [field, rule], JSON.stringify(part));
+    }
+  });
+
   const cases: Array<[string, (e: Record<string, unknown>) => void, string, string]> = [
     ['no id', (e) => delete e.id, 'id', 'required'],
     ['id with a space', (e) => (e.id = 'a b'), 'id', 'format'],

@@ -23,6 +23,24 @@ describe('path templates', () => {
 });
 
 describe('baselines', () => {
+  it('learns flow records of monitor and protect with their counts; discover ones and TCP statement records are not learned', () => {
+    const flow = (count: number, mode: 'monitor' | 'discover', over: Record<string, unknown> = {}) => makeEvent({
+      kind: 'flow.http', mode, source: { principal: 'spiffe://td/ns/shop/sa/web' }, http: { method: 'GET', path: '/api/orders/{id}', host: 'orders' },
+      flow: { count, firstSeen: new Date(0).toISOString(), lastSeen: new Date(0).toISOString(), statusClass: '2xx' }, ...over,
+    });
+    assert.equal(isLearnable(flow(3, 'discover')), false, 'discover reports each request as http.flow already');
+    const b = new BaselineBuilder(emptyBaseline('shop', 'orders', 0));
+    assert.equal(b.observe(flow(3, 'monitor'), 10), true);
+    b.observe(flow(4, 'monitor'), 20);
+    const tcp = (operation: string) => flow(5, 'monitor', { kind: 'flow.tcp', protocol: 'postgres', http: undefined, tcp: { operation }, flow: { count: 5, firstSeen: new Date(0).toISOString(), lastSeen: new Date(0).toISOString(), statusClass: null } });
+    b.observe(tcp('connect'), 30);
+    b.observe(tcp('SELECT'), 30);
+    const [caller] = Object.values(b.baseline.callers);
+    assert.deepEqual(caller.operations, { 'GET /api/orders/{id}': 7, 'TCP postgres': 5 });
+    assert.equal(caller.count, 12);
+    assert.match(Object.keys(b.baseline.skipped)[0], /^flow\.tcp: statements in flow records carry no tables or keys/);
+  });
+
   it('learns callers, operations, SQL, Redis, egress, processes and ports, and when it last learned something new', () => {
     // The shapes the network filter (tcp-event.ts) and the host agent (monitors) write; the
     // generated ones are in learn-real-events.test.ts.

@@ -127,6 +127,28 @@ for (const backend of backends) {
       assert.equal(limited.truncated, true);
     });
 
+    it('flow records count their requests, carry their status class, and discover ones are not counted twice', async () => {
+      const at = T0 + 200_000;
+      const w = { namespace: 'flows', name: 'records' };
+      const record = (mode: 'monitor' | 'discover', count: number, statusClass: string | null, path = '/orders/{id}') => makeEvent({
+        at, kind: 'flow.http', mode, workload: w, source: { ip: '10.1.1.2', principal: 'p3' }, http: { method: 'GET', path, host: 'api' },
+        flow: { count, firstSeen: new Date(at - 500).toISOString(), lastSeen: new Date(at).toISOString(), statusClass, requestBytes: 0, responseBytes: 10 * count },
+      });
+      const tcp = makeEvent({ at, kind: 'flow.tcp', mode: 'protect', workload: w, protocol: 'postgres', source: { ip: '10.1.1.3' }, tcp: { operation: 'SELECT' }, flow: { count: 4, firstSeen: new Date(at).toISOString(), lastSeen: new Date(at).toISOString(), statusClass: null } });
+      await store.insertEvents([record('monitor', 7, '2xx'), record('monitor', 2, '5xx'), record('discover', 50, '2xx'), record('monitor', 1, '2xx', '/health'), tcp].map((e) => asIngested(e)));
+      const r = await store.flows({ namespace: 'flows', workload: 'records', sinceMs: at });
+      const orders = r.flows.find((f) => f.path === '/orders/{id}')!;
+      assert.equal(orders.count, 9, 'monitor records summed; the discover one left out');
+      assert.equal(orders.maxStatus, 500);
+      assert.deepEqual(orders.actions, ['allow']);
+      const db = r.flows.find((f) => f.protocol === 'postgres')!;
+      assert.equal(db.method, 'SELECT');
+      assert.equal(db.count, 4);
+      assert.equal(r.flows.length, 3);
+      const httpOnly = await store.flows({ namespace: 'flows', workload: 'records', sinceMs: at, kinds: ['flow.http'] });
+      assert.equal(httpOnly.flows.length, 2);
+    });
+
     it('keeps incidents: upsert, query by status and severity, pages, and the open ones to resume', async () => {
       await store.saveIncidents([incident('inc-a', T0 + 1), incident('inc-b', T0 + 2, { severity: 4 }), incident('inc-c', T0 + 3, { status: 'resolved' })]);
       await store.saveIncidents([incident('inc-a', T0 + 5, { severity: 4, doc: '{"id":"inc-a","v":2}' })]);

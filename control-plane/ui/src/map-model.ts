@@ -1,4 +1,5 @@
-// The network map's model, drawn only from what was observed: recorded flows (/v1/flows) and the
+// The network map's model, drawn only from what was observed: recorded flows (/v1/flows: events of
+// discover and violations, and the filters' flow records of allowed requests in every mode) and the
 // attacks and leaks among events. Nodes are workloads and the peers that called them; an edge
 // carries the worst verdict seen on it (attack > blocked > violation > allowed). Layout: columns
 // by distance from callers nobody calls (the outside), rows by name.
@@ -81,7 +82,8 @@ export function buildMap(workloads: Workload[], flows: FlowRow[], attacks: Event
     const dst = `${f.namespace}/${f.workload}`;
     if (!nodes.has(dst)) nodes.set(dst, { id: dst, label: f.workload, namespace: f.namespace, kind: 'workload' });
     const src = peerId({ namespace: f.srcNamespace, workload: f.srcWorkload, principal: f.srcPrincipal, ip: f.srcIp });
-    addEdge(src, dst, { what: `${f.method || f.protocol} ${f.path}`.trim(), count: f.count, verdict: flowVerdict(f.actions) });
+    const status = f.maxStatus ? ` → ${Math.floor(f.maxStatus / 100)}xx` : '';
+    addEdge(src, dst, { what: `${f.method || f.protocol} ${f.path}`.trim() + status, count: f.count, verdict: flowVerdict(f.actions) });
   }
   for (const { event: e } of attacks) {
     const dst = `${e.workload.namespace}/${e.workload.name}`;

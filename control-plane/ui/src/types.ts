@@ -48,6 +48,8 @@ export interface FlowRow {
   firstMs: number;
   lastMs: number;
   sampleId: string;
+  /** Highest response status seen (a flow record's class × 100); 0: none. */
+  maxStatus?: number;
 }
 
 export interface IncidentStep {

@@ -11,7 +11,7 @@ import { IngressRule } from "../policy/ingress";
 import { GrpcMatch, HostPattern, HttpMatch, compileHost } from "../policy/match-http";
 import { PathPattern, compilePath } from "../policy/match-path";
 import { PeerMatch, PrincipalPattern, compilePrincipal } from "../policy/match-peer";
-import { EventsConfig, FilterConfig, Limits, Mode } from "./filter-config";
+import { EventsConfig, FilterConfig, Limits, MAX_FLOWS, Mode, REPORTING_DEFAULT, ReportingConfig } from "./filter-config";
 import {
   CONTEXT_BODY, CONTEXT_HEADER, CONTEXT_URL, CustomSensor, DLP_OFF, DetectAction, DlpConfig,
   WAF_OFF, WafConfig, WafExclusion,
@@ -24,7 +24,8 @@ import { checkPattern } from "../dlp/pattern";
 
 const MAX_INT: u64 = 2147483647;
 
-const ROOT_FIELDS: StaticArray<string> = ["schema", "version", "workload", "mode", "policies", "ingress", "events", "limits", "waf", "dlp", "egress", "tcp"];
+const ROOT_FIELDS: StaticArray<string> = ["schema", "version", "workload", "mode", "policies", "ingress", "events", "limits", "waf", "dlp", "egress", "tcp", "reporting"];
+const REPORTING_FIELDS: StaticArray<string> = ["flows", "maxFlows"];
 const WAF_FIELDS: StaticArray<string> = ["action", "paranoia", "threshold", "exclusions"];
 const EXCLUSION_FIELDS: StaticArray<string> = ["paths", "params", "classes"];
 const DLP_FIELDS: StaticArray<string> = ["action", "sensors", "custom", "requests"];
@@ -83,6 +84,7 @@ export class ConfigParser {
     let dlp: DlpConfig = DLP_OFF;
     let egress: StaticArray<EgressRule> | null = null;
     let tcp: TcpConfig | null = null;
+    let reporting: ReportingConfig = REPORTING_DEFAULT;
     this.tcp.begin(this.r);
     while (true) {
       const f = this.field(ROOT_FIELDS, seen);
@@ -145,6 +147,9 @@ export class ConfigParser {
       } else if (f == 11) {
         tcp = this.tcp.settings(null);
         this.tcpError();
+      } else if (f == 12) {
+        const rep = this.reporting();
+        if (rep !== null) reporting = rep;
       }
       if (this.error !== null) return null;
     }
@@ -152,6 +157,7 @@ export class ConfigParser {
     const config = new FilterConfig(
       version!, workloadNs!, workloadName!, mode, policies!, ingress!, events!, limits!, waf, dlp);
     const t = tcp !== null ? tcp : TCP_DEFAULT;
+    config.reporting = reporting;
     config.tcp = egress === null && tcp === null ? TCP_DEFAULT : new TcpConfig(egress, t.threats, t.maxStatementBytes, t.maxIdentifyBytes);
     return config;
   }
@@ -434,6 +440,35 @@ export class ConfigParser {
     }
     if (!this.required(LIMITS_FIELDS, seen, 0b11)) return null;
     return new Limits(maxBody, maxField);
+  }
+
+  /** `reporting`: allowed-flow records (flows: bool, maxFlows: 1 … 65536). */
+  private reporting(): ReportingConfig | null {
+    if (!this.beginObject()) return null;
+    let seen: u32 = 0;
+    let flows = true;
+    let maxFlows: u32 = REPORTING_DEFAULT.maxFlows;
+    while (true) {
+      const f = this.field(REPORTING_FIELDS, seen);
+      if (f == FIELD_END) break;
+      if (f == FIELD_FAIL) return null;
+      if (f == FIELD_SKIPPED) continue;
+      seen |= 1 << <u32>f;
+      if (f == 0) {
+        const u = this.next();
+        if (u == JsonToken.True) flows = true;
+        else if (u == JsonToken.False) flows = false;
+        else this.typeError(u, "true or false");
+      } else {
+        maxFlows = this.uint(1);
+        if (this.error === null && maxFlows > MAX_FLOWS) {
+          this.fail(this.r.path(), "must be at most " + MAX_FLOWS.toString() + ", found " + this.tokenText());
+        }
+      }
+      if (this.error !== null) return null;
+    }
+    if (!this.required(REPORTING_FIELDS, seen, 0b11)) return null;
+    return new ReportingConfig(flows, maxFlows);
   }
 
   private action(): DetectAction {

@@ -37,6 +37,19 @@ export class Limits {
   ) {}
 }
 
+/** `reporting` (absent in the document: flows on, 1024 records). */
+export class ReportingConfig {
+  constructor(
+    /** Aggregated records of allowed requests and statements (events/flow-table.ts). */
+    readonly flows: bool,
+    /** Distinct flow records held between two ticks; more are counted (flows_overflow). */
+    readonly maxFlows: u32,
+  ) {}
+}
+
+export const MAX_FLOWS: u32 = 65536;
+export const REPORTING_DEFAULT = new ReportingConfig(true, 1024);
+
 export class FilterConfig {
   constructor(
     readonly version: ArrayBuffer,
@@ -55,6 +68,8 @@ export class FilterConfig {
 
   /** Egress rules and TCP settings (absent in the document: defaults); set once by the parser. */
   tcp: TcpConfig = TCP_DEFAULT;
+  /** Flow reporting; set once by the parser. */
+  reporting: ReportingConfig = REPORTING_DEFAULT;
 }
 
 export function modeName(mode: Mode): string {

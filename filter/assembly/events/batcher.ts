@@ -96,6 +96,9 @@ export class Batcher {
   private calling: bool = false;
   private inlineResult: i32 = NO_RESULT;
   private droppedSinceSend: u64 = 0;
+  /** Allowed requests the flow table had no room for, since the last successful send. */
+  private flowsOverflowSinceSend: u64 = 0;
+  private inFlightFlowsOverflow: u64 = 0;
   private waitForTick: bool = false;
   private closing: bool = false;
   private authorization: ArrayBuffer | null = null;
@@ -238,6 +241,7 @@ export class Batcher {
     this.inFlightToken = token;
     this.inFlightSince = nowMillis();
     this.inFlightDropped = this.droppedSinceSend;
+    this.inFlightFlowsOverflow = this.flowsOverflowSinceSend;
     if (this.inlineResult != NO_RESULT) this.complete(this.inlineResult == INLINE_OK);
   }
 
@@ -250,6 +254,8 @@ export class Batcher {
       count(Metric.EventsSent, n);
       const reported = this.inFlightDropped;
       this.droppedSinceSend = this.droppedSinceSend > reported ? this.droppedSinceSend - reported : 0;
+      const over = this.inFlightFlowsOverflow;
+      this.flowsOverflowSinceSend = this.flowsOverflowSinceSend > over ? this.flowsOverflowSinceSend - over : 0;
       this.waitForTick = false;
       const events = this.events;
       if (events !== null && (this.closing ? this.queue.size > 0 : this.queue.size >= <i32>events.batchSize)) {
@@ -275,12 +281,17 @@ export class Batcher {
     if (n > keep) this.dropped(<u64>(n - keep));
   }
 
+  /** The flow table had no room for `n` allowed requests (reported as `flowsOverflow`). */
+  flowsOverflowed(n: u64): void {
+    this.flowsOverflowSinceSend += n;
+  }
+
   private dropped(n: u64): void {
     count(Metric.EventsDropped, <i64>n);
     this.droppedSinceSend += n;
   }
 
-  /** {"schema":1,"workload":{...},"dropped":N,"events":[...]} with the first n queued events. */
+  /** {"schema":1,"workload":{...},"dropped":N,"flowsOverflow":N,"events":[...]} with the first n queued events. */
   private buildBody(n: i32): void {
     const b = this.body;
     b.reset();
@@ -290,6 +301,8 @@ export class Batcher {
     writeEscaped(b, changetype<usize>(this.workloadName), <usize>this.workloadName.byteLength);
     b.ascii("},\"dropped\":");
     b.decimal(this.droppedSinceSend);
+    b.ascii(",\"flowsOverflow\":");
+    b.decimal(this.flowsOverflowSinceSend);
     b.ascii(",\"events\":[");
     for (let i = 0; i < n; i++) {
       if (i > 0) b.byte(0x2c);

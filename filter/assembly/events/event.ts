@@ -31,6 +31,9 @@ export class EventBuilder {
   readonly writer: JsonWriter = new JsonWriter(2048);
   /** The id of the event last built (also sent in a 403 body). */
   readonly id: ByteBuffer = new ByteBuffer(64);
+  /** Where `,"status":N` goes inside the `http` object of the event last built (a response
+   * status is added once the response headers are seen). */
+  statusAt: usize = 0;
   private truncated: i64 = 0;
   private limit: usize = 0;
 
@@ -122,6 +125,7 @@ export class EventBuilder {
     this.slice(facts.authority);
     w.name("version");
     this.slice(facts.protocol());
+    this.statusAt = w.out.len;
     w.endObject();
     if (facts.isGrpc) {
       w.name("grpc");

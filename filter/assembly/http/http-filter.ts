@@ -3,6 +3,9 @@
 // evaluates the ingress rules and applies the mode:
 //   discover  allow; emit http.flow (info, allow) for every request, with the matched rule
 //   monitor   allow; emit http.policy (medium, alert) when no rule matched
+// These two wait for the response headers (or the end of the stream) so that they carry the
+// response status (`http.status`). Allowed requests (a rule matched; in discover, every request)
+// are also counted in the root's flow table (events/flow-table.ts) when reporting.flows is on.
 //   protect   when no rule matched: emit http.policy (medium, block) and reply 403 with
 //             {"error":"blocked","event":"<id>"} (gRPC: grpc-status 7, PERMISSION_DENIED)
 // Then the detection engine (waf): the request head is inspected at once; a request body is
@@ -40,6 +43,8 @@ import { BodyInspector, BodyKind, bodyKind } from "../inspect/body";
 import { Leak, scanBuiltins, scanCustom } from "../dlp/scanner";
 import { findNoCase } from "../inspect/text";
 import { RequestFacts } from "./request-facts";
+import { FlowEntry, statusClass } from "../events/flow-table";
+import { openHttpFlow } from "./http-flow";
 
 export const enum StreamState {
   /** Request headers not seen yet. */
@@ -77,6 +82,8 @@ const H_CONTENT_LENGTH = utf8("content-length");
 const H_CONTENT_TYPE = utf8("content-type");
 const H_CONTENT_ENCODING = utf8("content-encoding");
 const H_ACCEPT_ENCODING = utf8("accept-encoding");
+const H_STATUS = utf8(":status");
+const patched = new ByteBuffer(2048);
 const HOLD_CAP: usize = 256 * 1024;
 const CARRY: usize = 128;
 
@@ -122,6 +129,15 @@ export class HttpFilter extends Context {
   private respReleased: usize = 0;
   private respSeen: usize = 0;
   private carry: ByteBuffer | null = null;
+  /** The allowed flow this request counts in (reporting.flows). */
+  private flow: FlowEntry | null = null;
+  /** An event waiting for the response status, and where the status goes in it. */
+  private deferred: ArrayBuffer | null = null;
+  private deferredStatusAt: usize = 0;
+  /** The response `:status` (0 until the response headers are seen). */
+  private status: u32 = 0;
+  private requestBytes: u64 = 0;
+  private responseBytes: u64 = 0;
 
   constructor(
     id: u32,
@@ -147,13 +163,15 @@ export class HttpFilter extends Context {
     const rule: IngressRule | null = index >= 0 ? unchecked(config.ingress[index]) : null;
     const mode = config.mode;
     if (mode == Mode.Discover) {
-      this.emit(config, EventKind.HttpFlow, Action.Allow, rule, rule !== null ? REASON_RULE : REASON_NONE);
+      this.defer(config, EventKind.HttpFlow, Action.Allow, rule, rule !== null ? REASON_RULE : REASON_NONE);
       this.pass();
+      this.openFlow(config, rule);
     } else if (rule !== null) {
       this.pass();
+      this.openFlow(config, rule);
     } else if (mode == Mode.Monitor) {
       count(Metric.Violations);
-      this.emit(config, EventKind.HttpPolicy, Action.Alert, null, REASON_NONE);
+      this.defer(config, EventKind.HttpPolicy, Action.Alert, null, REASON_NONE);
       this.pass();
     } else {
       count(Metric.Violations);
@@ -216,6 +234,8 @@ export class HttpFilter extends Context {
 
   onRequestBody(length: usize, endOfStream: bool): FilterDataStatusValues {
     if (this.state == StreamState.Blocked) return FilterDataStatusValues.StopIterationNoBuffer;
+    // New bytes: what the host offers again after a StopIterationAndBuffer is not counted twice.
+    if (this.flow !== null) this.requestBytes += <u64>(this.held <= length ? length - this.held : length);
     if (this.state != StreamState.Inspecting) {
       // Egress DLP without body inspection: each chunk as it passes.
       const config = this.config;
@@ -288,6 +308,11 @@ export class HttpFilter extends Context {
   // ---- responses ----
 
   onResponseHeaders(_headers: u32, endOfStream: bool): FilterHeadersStatusValues {
+    if (this.flow !== null || this.deferred !== null) {
+      const v = getHeaderValue(MapType.ResponseHeaders, H_STATUS);
+      if (v !== null) this.status = parseStatus(changetype<usize>(v), valueSize);
+      this.emitDeferred();
+    }
     if (this.response != ResponseState.Scanning) return FilterHeadersStatusValues.Continue;
     if (this.state == StreamState.Blocked || endOfStream) {
       this.response = ResponseState.Off;
@@ -318,6 +343,10 @@ export class HttpFilter extends Context {
 
   onResponseBody(length: usize, endOfStream: bool): FilterDataStatusValues {
     const rs = this.response;
+    if (this.flow !== null) {
+      const again = rs == ResponseState.Scanning ? this.respHeld : 0;
+      this.responseBytes += <u64>(again <= length ? length - again : length);
+    }
     if (rs == ResponseState.Replaced) {
       if (length > 0) setBufferBytes(BufferType.HttpResponseBody, 0, <u32>length, 0, 0);
       return FilterDataStatusValues.Continue;
@@ -389,8 +418,17 @@ export class HttpFilter extends Context {
     return FilterTrailersStatusValues.Continue;
   }
 
-  /** End of the stream: give pooled state back. */
+  /** End of the stream: what waited for the response is reported, pooled state given back. */
   release(): void {
+    this.emitDeferred();
+    const flow = this.flow;
+    if (flow !== null) {
+      this.flow = null;
+      flow.pending--;
+      if (this.state != StreamState.Blocked) {
+        this.root.flows.add(flow, statusClass(this.status), nowMillis(), this.requestBytes, this.responseBytes);
+      }
+    }
     if (this.body !== null) this.finishBody();
     this.saved = null;
     this.carry = null;
@@ -520,6 +558,46 @@ export class HttpFilter extends Context {
     return true;
   }
 
+  /** Count this allowed request in the root's flow table (its status class comes at the end). */
+  private openFlow(config: FilterConfig, rule: IngressRule | null): void {
+    const table = this.root.flows;
+    if (!config.reporting.flows || !table.enabled) return;
+    const e = openHttpFlow(table, facts, rule);
+    if (e === null) return;
+    e.pending++;
+    this.flow = e;
+  }
+
+  /** Build the event now (the request head is at hand) and send it once the status is known. */
+  private defer(config: FilterConfig, kind: EventKind, action: Action, rule: IngressRule | null, reason: string): void {
+    builder.build(config, facts, kind, action, rule, reason, this.root.pod, nowMillis());
+    const out = builder.writer.out;
+    this.deferred = copyBytes(out.ptr, out.len);
+    this.deferredStatusAt = builder.statusAt;
+    out.shrink(65536);
+  }
+
+  /** The deferred event, with `http.status` when the response headers were seen. */
+  private emitDeferred(): void {
+    const d = this.deferred;
+    if (d === null) return;
+    this.deferred = null;
+    const p = changetype<usize>(d);
+    const len = <usize>d.byteLength;
+    if (this.status == 0 || this.deferredStatusAt == 0 || this.deferredStatusAt >= len) {
+      this.root.batcher.emit(p, len, this.context_id);
+      return;
+    }
+    const b = patched;
+    b.reset();
+    b.bytes(p, this.deferredStatusAt);
+    b.ascii(",\"status\":");
+    b.decimal(<u64>this.status);
+    b.bytes(p + this.deferredStatusAt, len - this.deferredStatusAt);
+    this.root.batcher.emit(b.ptr, b.len, this.context_id);
+    b.shrink(65536);
+  }
+
   private pass(): void {
     this.state = StreamState.Passed;
     count(Metric.Allowed);
@@ -553,4 +631,15 @@ export class HttpFilter extends Context {
       403, detection ? DETAILS_WAF : DETAILS, b.ptr, b.len, changetype<usize>(REPLY_HEADERS), <usize>REPLY_HEADERS.byteLength,
       grpc ? GRPC_PERMISSION_DENIED : NO_GRPC_STATUS);
   }
+}
+
+function parseStatus(p: usize, len: usize): u32 {
+  if (len != 3) return 0;
+  let v: u32 = 0;
+  for (let i: usize = 0; i < 3; i++) {
+    const c = load<u8>(p + i);
+    if (c < 0x30 || c > 0x39) return 0;
+    v = v * 10 + (<u32>c - 0x30);
+  }
+  return v;
 }

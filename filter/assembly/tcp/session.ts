@@ -14,6 +14,7 @@ import { getProperty, propertyPath, valueSize } from "../abi/host";
 import { FilterConfig, Mode } from "../config/filter-config";
 import { DetectAction } from "../config/waf-config";
 import { RequestFacts } from "../http/request-facts";
+import { countTcpFlow, operationCommand, operationConnect, operationKinds } from "./tcp-flow";
 import { IngressRule } from "../policy/ingress";
 import { PluginRoot } from "../plugin-root";
 import { nowMillis } from "../events/clock";
@@ -276,7 +277,20 @@ export class Session {
       countTcp(TcpMetric.ConnectionsDenied);
       return false;
     }
+    if ((allowed || mode == Mode.Discover) && !this.outbound) {
+      operationConnect();
+      this.countFlow(config, 0);
+    }
     return true;
+  }
+
+  /** An allowed connection or statement (the operation is in tcp-flow's `operation`). */
+  private countFlow(config: FilterConfig, bytes: u64): void {
+    const table = this.root.flows;
+    if (!config.reporting.flows || !table.enabled) return;
+    facts.reset(); // the shared facts may hold another connection's properties
+    const rules = this.applicable;
+    countTcpFlow(table, facts, protoName(<i32>this.proto), rules.length > 0 ? unchecked(rules[0]) : null, bytes, nowMillis());
   }
 
   private findRules(config: FilterConfig): bool {
@@ -396,6 +410,13 @@ export class Session {
       }
     }
     if (!allow) countTcp(TcpMetric.StatementsDenied);
+    else if (denied < 0 || mode == Mode.Discover) {
+      for (let i = 0; i < sql.count; i++) {
+        const s = unchecked(sql.statements[i]);
+        operationKinds(s.kinds);
+        this.countFlow(config, <u64>(s.end > s.start ? s.end - s.start : 0));
+      }
+    }
     return allow;
   }
 
@@ -430,6 +451,7 @@ export class Session {
     if (config === null) return true;
     const mode = config.mode;
     let allow = true;
+    let violation = false;
     if (mode == Mode.Discover) {
       let h: u32 = 2166136261;
       for (let i: usize = 0; i < cmd.name.len; i++) h = (h ^ load<u8>(cmd.name.ptr + i)) * 16777619;
@@ -440,6 +462,7 @@ export class Session {
         this.emit(config, e);
       }
     } else if (!this.redisAllowed(cmd, info)) {
+      violation = true;
       countTcp(TcpMetric.Violations);
       const e = this.redisEvent(cmd, info);
       e.kind = TcpEventKind.Policy;
@@ -482,6 +505,10 @@ export class Session {
       }
     }
     if (!allow) countTcp(TcpMetric.StatementsDenied);
+    else if (!violation) {
+      operationCommand(cmd.name.ptr, cmd.name.len);
+      this.countFlow(config, <u64>cmd.textLen);
+    }
     return allow;
   }
 

@@ -1,7 +1,8 @@
-// The live event stream: newest first, refreshed every two seconds (the API has no push stream;
-// each poll asks only for what arrived since the newest event shown), filterable by kind and
-// severity, pausable.
-import { useEffect, useRef, useState } from 'react';
+// The live event stream: newest first, pushed by GET /v1/events/stream (live.ts); when the stream
+// is down, polled every two seconds instead (each poll asks only for what arrived since the
+// newest event shown). Filterable by kind and severity, pausable.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEventStream } from '../live';
 import { api, qs } from '../api';
 import { Action, ErrorBanner, Severity } from '../components/common';
 import { clock, peer } from '../format';
@@ -21,33 +22,42 @@ export function EventsPage() {
     setEvents([]);
     newest.current = 0;
   }, [kind, severity]);
+  const merge = useCallback((fresh: EventItem[]) => {
+    setEvents((old) => {
+      const seen = new Set(old.map((e) => e.event.id));
+      const added = fresh.filter((e) => !seen.has(e.event.id));
+      if (added.length === 0) return old;
+      const all = [...added, ...old].sort((a, b) => Date.parse(b.event.time) - Date.parse(a.event.time)).slice(0, KEEP);
+      if (all.length) newest.current = Math.max(newest.current, Date.parse(all[0].event.time));
+      return all;
+    });
+  }, []);
+  const live = useEventStream({ kind: kind || undefined, severity: severity || undefined, flows: kind.startsWith('flow.') ? '1' : undefined }, (item) => merge([item]), !paused);
+  const streaming = live.state === 'stream';
   useEffect(() => {
     if (paused) return;
     let stop = false;
+    // Once at start (and when the stream comes up: what arrived meanwhile), then every two
+    // seconds while there is no stream.
     const poll = async () => {
       try {
         const since = newest.current ? new Date(newest.current).toISOString() : '1h';
         const r = await api<{ events: EventItem[] }>(`/v1/events${qs({ since, kind: kind || undefined, severity: severity || undefined, limit: 200 })}`);
         if (stop) return;
         setError(undefined);
-        setEvents((old) => {
-          const seen = new Set(old.map((e) => e.event.id));
-          const fresh = r.events.filter((e) => !seen.has(e.event.id));
-          const all = [...fresh, ...old].sort((a, b) => Date.parse(b.event.time) - Date.parse(a.event.time)).slice(0, KEEP);
-          if (all.length) newest.current = Math.max(newest.current, Date.parse(all[0].event.time));
-          return all;
-        });
+        // Flow records are summaries, left out unless asked for (as the stream does).
+        merge(kind ? r.events : r.events.filter((e) => !e.event.kind.startsWith('flow.')));
       } catch (err) {
         if (!stop) setError(err as Error);
       }
     };
     void poll();
-    const t = setInterval(() => void poll(), 2000);
+    const t = streaming ? undefined : setInterval(() => void poll(), 2000);
     return () => {
       stop = true;
       clearInterval(t);
     };
-  }, [paused, kind, severity]);
+  }, [paused, kind, severity, streaming, merge]);
   return (
     <div className="page">
       <div className="toolbar">
@@ -56,7 +66,7 @@ export function EventsPage() {
           Kind{' '}
           <select value={kind} onChange={(e) => setKind(e.target.value)}>
             <option value="">all</option>
-            {['http.flow', 'http.policy', 'http.attack', 'dlp.leak', 'tcp.policy', 'process.exec', 'file.write', 'port.listen', 'channel.violation'].map((k) => (
+            {['http.flow', 'flow.http', 'http.policy', 'http.attack', 'dlp.leak', 'tcp.policy', 'process.exec', 'file.write', 'port.listen', 'channel.violation'].map((k) => (
               <option key={k} value={k}>
                 {k}
               </option>
@@ -77,7 +87,10 @@ export function EventsPage() {
         <button onClick={() => setPaused((p) => !p)} data-testid="pause">
           {paused ? 'Resume' : 'Pause'}
         </button>
-        <span className={`live ${paused ? '' : 'on'}`}>{paused ? 'paused' : 'live'}</span>
+        <span className={`live ${paused ? '' : 'on'}`} data-testid="live-state" data-state={paused ? 'paused' : live.state}>
+          {paused ? 'paused' : streaming ? 'live' : live.state === 'connecting' ? 'connecting…' : 'live (polling)'}
+        </span>
+        {live.dropped > 0 ? <span className="muted small">{live.dropped} not delivered (slow connection)</span> : null}
       </div>
       <ErrorBanner error={error} />
       <table className="list" data-testid="events">

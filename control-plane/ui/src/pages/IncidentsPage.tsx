@@ -1,5 +1,8 @@
 // Incidents, most recently active first: severity, the chain's title, tactics, where and when.
-import { useState } from 'react';
+// Reloaded when the live stream delivers an event that may open or advance one (live.ts); polled
+// every five seconds while the stream is down.
+import { useEffect, useRef, useState } from 'react';
+import { useEventStream } from '../live';
 import { api, qs } from '../api';
 import { Empty, ErrorBanner, Loading, Severity, Tactic } from '../components/common';
 import { ago } from '../format';
@@ -9,12 +12,24 @@ import type { Incident } from '../types';
 
 export function IncidentsPage() {
   const [status, setStatus] = useState('open');
-  const list = useLoad(() => api<{ incidents: Incident[] }>(`/v1/incidents${qs({ status: status || undefined, limit: 200 })}`), [status], 5000);
+  const [streaming, setStreaming] = useState(false);
+  const list = useLoad(() => api<{ incidents: Incident[] }>(`/v1/incidents${qs({ status: status || undefined, limit: 200 })}`), [status], streaming ? undefined : 5000);
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // Correlation runs before the stream sees an event: a short pause gathers a burst.
+  const live = useEventStream({ severity: 'low' }, () => {
+    clearTimeout(pending.current);
+    pending.current = setTimeout(() => list.reload(), 300);
+  });
+  useEffect(() => setStreaming(live.state === 'stream'), [live.state]);
+  useEffect(() => () => clearTimeout(pending.current), []);
   const incidents = list.data?.incidents ?? [];
   return (
     <div className="page">
       <div className="toolbar">
         <h1>Incidents</h1>
+        <span className={`live ${streaming ? 'on' : ''}`} data-testid="incidents-live" data-state={live.state}>
+          {streaming ? 'live' : 'polling'}
+        </span>
         <label>
           Status{' '}
           <select value={status} onChange={(e) => setStatus(e.target.value)}>

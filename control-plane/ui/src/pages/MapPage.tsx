@@ -27,16 +27,19 @@ interface MapData {
   workloads: Workload[];
   flows: FlowRow[];
   attacks: EventItem[];
+  /** Allowed requests the filters could not count in a flow record (their table was full). */
+  overflow: number;
 }
 
 async function loadMap(since: string): Promise<MapData> {
   const [w, f, a, l] = await Promise.all([
     api<{ workloads: Workload[] }>('/v1/workloads'),
-    api<{ flows: FlowRow[] }>(`/v1/flows${qs({ since })}`),
+    api<{ flows: FlowRow[]; flowsOverflow?: Record<string, number> }>(`/v1/flows${qs({ since })}`),
     api<{ events: EventItem[] }>(`/v1/events${qs({ since, kind: 'http.attack', limit: 1000 })}`),
     api<{ events: EventItem[] }>(`/v1/events${qs({ since, kind: 'dlp.leak', limit: 1000 })}`),
   ]);
-  return { workloads: w.workloads, flows: f.flows, attacks: [...a.events, ...l.events] };
+  const overflow = Object.values(f.flowsOverflow ?? {}).reduce((n, v) => n + v, 0);
+  return { workloads: w.workloads, flows: f.flows, attacks: [...a.events, ...l.events], overflow };
 }
 
 function edgePath(m: MapModel, e: MapEdge): string {
@@ -132,6 +135,11 @@ export function MapPage() {
         </span>
       </div>
       <ErrorBanner error={data.error} />
+      {data.data && data.data.overflow > 0 ? (
+        <p className="muted small" data-testid="flows-overflow">
+          {data.data.overflow} allowed requests were not counted: a filter's flow table was full (raise spec.reporting.maxFlows).
+        </p>
+      ) : null}
       <Loading when={data.loading && !data.data} />
       {model && model.nodes.length === 0 ? <Empty>No traffic observed in this window.</Empty> : null}
       {model && model.nodes.length > 0 ? (
