@@ -160,7 +160,7 @@ function redisStream(bytes: number): Buffer {
   return Buffer.from(s);
 }
 
-async function parserThroughput(mb: number): Promise<void> {
+export async function parserThroughput(mb: number): Promise<void> {
   const config = compile(loadPolicies(policy('accounts')), { namespace: 'shop', name: 'db', labels: { app: 'db' } }, { events: { cluster: '' } }).json;
   const vm = await createVm({ module: readFileSync(FILTER_WASM), vmId: 'bench-tcp', logger: { log: () => {} }, logLevel: 'error' });
   const started = vm.startPlugin({ name: 'meshward', rootId: 'meshward', configuration: config });

@@ -21,6 +21,7 @@ import { RedisConversation } from "../protocols/redis";
 import { Identification, Proto } from "./identify";
 import { BUFFER_DOWNSTREAM, BUFFER_UPSTREAM, Session } from "./session";
 import { TcpMetric, countTcp, defineTcpMetrics } from "./tcp-metrics";
+import { nowMillis } from "../events/clock";
 
 export const enum ConnectionState {
   Identifying = 0,
@@ -60,6 +61,8 @@ export class NetworkFilter {
   }
 
   onDownstreamData(size: usize, eos: bool): u32 {
+    // One clock read per data callback, not per statement: flow records count by the millisecond.
+    this.session.clockMs = nowMillis();
     const state = this.state;
     if (state == ConnectionState.Closed) return STOP;
     if (state == ConnectionState.Passing) return CONTINUE;

@@ -14,7 +14,7 @@ import { getProperty, propertyPath, valueSize } from "../abi/host";
 import { FilterConfig, Mode } from "../config/filter-config";
 import { DetectAction } from "../config/waf-config";
 import { RequestFacts } from "../http/request-facts";
-import { countTcpFlow, operationCommand, operationConnect, operationKinds } from "./tcp-flow";
+import { countTcpFlow, operationCommand, operationConnect, operationKinds, tcpPeerKey } from "./tcp-flow";
 import { IngressRule } from "../policy/ingress";
 import { PluginRoot } from "../plugin-root";
 import { nowMillis } from "../events/clock";
@@ -165,6 +165,10 @@ export class Session {
   private shapes: StaticArray<u32> = new StaticArray<u32>(64);
   private shapeCount: i32 = 0;
   private egressRule: EgressRule | null = null;
+  /** The peer part of this connection's flow keys, read on its first flow. */
+  private peerKey: ArrayBuffer | null = null;
+  /** The time of the data callback being handled (0: read the clock). */
+  clockMs: u64 = 0;
 
   constructor(
     readonly contextId: u32,
@@ -288,9 +292,14 @@ export class Session {
   private countFlow(config: FilterConfig, bytes: u64): void {
     const table = this.root.flows;
     if (!config.reporting.flows || !table.enabled) return;
-    facts.reset(); // the shared facts may hold another connection's properties
+    // The peer is the connection's: its key is read once, not per statement.
+    let peer = this.peerKey;
+    if (peer === null) {
+      facts.reset(); // the shared facts may hold another connection's properties
+      peer = this.peerKey = tcpPeerKey(facts);
+    }
     const rules = this.applicable;
-    countTcpFlow(table, facts, protoName(<i32>this.proto), rules.length > 0 ? unchecked(rules[0]) : null, bytes, nowMillis());
+    countTcpFlow(table, facts, peer, protoName(<i32>this.proto), rules.length > 0 ? unchecked(rules[0]) : null, bytes, this.clockMs > 0 ? this.clockMs : nowMillis());
   }
 
   private findRules(config: FilterConfig): bool {

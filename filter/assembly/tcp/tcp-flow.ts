@@ -35,11 +35,21 @@ export function operationCommand(p: usize, len: usize): void {
   }
 }
 
-/** Count one allowed connection or statement with the operation in `operation`. */
-export function countTcpFlow(table: FlowTable, facts: RequestFacts, protocol: string, rule: IngressRule | null, bytes: u64, ms: u64): void {
+const peerScratch = new ByteBuffer(256);
+
+/** The peer part of a connection's flow keys (kept by the session for its statements). */
+export function tcpPeerKey(facts: RequestFacts): ArrayBuffer {
+  peerScratch.reset();
+  writePeerKey(peerScratch, facts);
+  return copyBytes(peerScratch.ptr, peerScratch.len);
+}
+
+/** Count one allowed connection or statement with the operation in `operation`; `peer` is
+ * tcpPeerKey() of the connection. */
+export function countTcpFlow(table: FlowTable, facts: RequestFacts, peer: ArrayBuffer, protocol: string, rule: IngressRule | null, bytes: u64, ms: u64): void {
   const k = table.key;
   k.reset();
-  writePeerKey(k, facts);
+  k.buffer(peer);
   k.byte(0);
   k.ascii(protocol);
   k.byte(0);
