@@ -109,9 +109,20 @@ export class PortMonitor implements Monitor {
       const entry = pid !== undefined ? this.ctx.processes.get(pid) : undefined;
       const c = (entry?.container && this.ctx.containers.get(entry.container.id)) || containers[0];
       if (pid === undefined) this.counters.ownerUnknown++;
-      const exe = entry ? this.ctx.containers.containerPath(c, entry.exe) : '';
+      // The process table can lag the socket by a reader round (exec events come in rounds):
+      // then the owner's image is read live.
+      const image = entry?.exe || (pid !== undefined ? this.liveExe(pid) : '');
+      const exe = image ? this.ctx.containers.containerPath(c, image) : '';
       if (f.listener) this.onListener(c, f.s, pid, exe);
       else this.onConnection(c, f.s, pid, exe, listening.has(f.s.sport));
+    }
+  }
+
+  private liveExe(pid: number): string {
+    try {
+      return readlinkSync(`${this.ctx.procRoot}/${pid}/exe`);
+    } catch {
+      return ''; // gone, or not ours to read
     }
   }
 
