@@ -30,9 +30,15 @@ interface Seen {
 
 const COUNTERS = ['scans', 'namespaces', 'listeners', 'connections', 'violations', 'killed', 'learned', 'scanErrors', 'connectionsOverflow', 'ownerUnknown'] as const;
 
+/** Polls a socket waits for its owner to be known before it is reported without one. */
+const OWNER_WAIT_POLLS = 3;
+
 export class PortMonitor implements Monitor {
   readonly name = 'ports';
   private timer: NodeJS.Timeout | undefined;
+  /** Sockets whose owner was not found yet, by namespace and key: polls waited. Bounded by the
+   * sockets of the namespaces watched (an entry goes when reported). */
+  private readonly ownerWaits = new Map<string, number>();
   private readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<(typeof COUNTERS)[number], number>;
   /** Per network namespace inode. */
   private readonly seen = new Map<number, Seen>();
@@ -93,19 +99,36 @@ export class PortMonitor implements Monitor {
     const listening = new Set<number>();
     const fresh: Array<{ s: InetSocket & { protocol: 'tcp' | 'udp' }; listener: boolean; key: string }> = [];
     const now = { listeners: new Set<string>(), connections: new Set<string>() };
+    const current = new Set<string>();
     for (const s of sockets) {
       const listener = s.protocol === 'udp' || s.state === TCP_LISTEN;
       if (listener) listening.add(s.sport);
       const key = listener ? `${s.protocol}/${s.src}/${s.sport}` : `${s.src}/${s.sport}/${s.dst}/${s.dport}`;
       (listener ? now.listeners : now.connections).add(key);
+      current.add(key);
       if (!(listener ? seen.listeners : seen.connections).has(key)) fresh.push({ s, listener, key });
     }
     seen.listeners = now.listeners;
     seen.connections = now.connections;
+    const prefix = `${inode}/`;
+    for (const k of this.ownerWaits.keys()) if (k.startsWith(prefix) && !current.has(k.slice(prefix.length))) this.ownerWaits.delete(k);
     if (fresh.length === 0) return;
     const owners = this.owners(containers);
     for (const f of fresh) {
       const pid = owners.get(f.s.inode);
+      // A process the agent has not yet placed in the container (its fork and exec come in the
+      // next reader round) owns nothing here yet: look again on the next polls before reporting
+      // the socket without its owner.
+      const waitKey = `${inode}/${f.key}`;
+      if (pid === undefined) {
+        const tries = this.ownerWaits.get(waitKey) ?? 0;
+        if (tries < OWNER_WAIT_POLLS) {
+          this.ownerWaits.set(waitKey, tries + 1);
+          (f.listener ? now.listeners : now.connections).delete(f.key);
+          continue;
+        }
+      }
+      this.ownerWaits.delete(waitKey);
       const entry = pid !== undefined ? this.ctx.processes.get(pid) : undefined;
       const c = (entry?.container && this.ctx.containers.get(entry.container.id)) || containers[0];
       if (pid === undefined) this.counters.ownerUnknown++;
