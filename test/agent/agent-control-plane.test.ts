@@ -118,7 +118,8 @@ describe('meshward agent --policy (no control plane)', { skip, timeout: 60_000 }
       // The container is armed once its first process is attributed; an unlisted exec is then refused.
       let refused = false;
       // (Before the marks are in place an exec runs and is killed after it started: not this.)
-      for (let i = 0; i < 100 && !refused; i++) refused = /Operation not permitted|Permission denied/.test((await pod.exec('/usr/bin/id', [])).stderr);
+      const deadline = Date.now() + 15_000;
+      while (!refused && Date.now() < deadline) refused = /Operation not permitted|Permission denied/.test((await pod.exec('/usr/bin/id', [])).stderr);
       assert.ok(refused);
       await seen(/"kind":"process.violation".*"action":"block"|"action":"block".*"kind":"process.violation"/, 'the refusal on stdout', () => out);
       const line = out.split('\n').find((l) => l.includes('"process.violation"') && l.includes('"block"'))!;
