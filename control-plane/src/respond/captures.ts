@@ -101,19 +101,24 @@ export class Captures {
     this.counters.bytes += c.data.length;
     part.bytes += c.data.length;
     if (this.o.dir) appendFileSync(this.file(c.id, node), c.data);
-    else this.memory.set(`${c.id}/${node}`, [...(this.memory.get(`${c.id}/${node}`) ?? []), Buffer.from(c.data)]);
+    else {
+      const key = `${c.id}/${node}`;
+      let pieces = this.memory.get(key);
+      if (!pieces) this.memory.set(key, (pieces = []));
+      pieces.push(Buffer.from(c.data));
+    }
   }
 
   /** An agent's answer. */
-  result(r: CaptureResult & { packets?: string | number; truncated?: boolean }): void {
+  result(r: CaptureResult): void {
     const record = this.records.get(r.id);
     if (!record) return;
     const part = this.part(record, r.node);
     part.status = r.ok ? 'done' : 'failed';
     part.message = r.message;
     part.location = r.location;
-    part.packets = Number(r.packets ?? 0);
-    part.truncated ||= Boolean(r.truncated);
+    part.packets = Number(r.packets);
+    part.truncated ||= r.truncated;
     if (r.ok) this.counters.completed++;
     else this.counters.failed++;
     record.status = record.parts.some((p) => p.status === 'done') ? 'done' : record.parts.every((p) => p.status === 'failed') ? 'failed' : record.status;
