@@ -2,8 +2,7 @@
 // an immutable FilterConfig and keeps the last good one: a rejected update (on_configure
 // answers false, the reason is logged with its field path) leaves the previous configuration in
 // force on this root, and a host that keeps its previous root (Envoy on ECDS) keeps it too. It
-// owns the event batcher, the flow table and the tick, and creates one HttpFilter per stream.
-import { Context, RootContext } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+// owns the event batcher, the flow table and the tick; each stream (abi/exports.ts) takes its config.
 import {
   BufferType, LogLevel, MapType, done, getBufferBytes, getHeaderValue, getProperty,
   propertyPath, setTickPeriod, valueSize,
@@ -16,7 +15,6 @@ import { nowMillis } from "./events/clock";
 import { seedEventIds } from "./events/event-id";
 import { reportFlows } from "./events/flow-record";
 import { FlowTable } from "./events/flow-table";
-import { HttpFilter } from "./http/http-filter";
 import { debug, enabled, info, refreshLogLevel, warn } from "./log";
 import { Metric, count, defineMetrics } from "./metrics";
 
@@ -27,7 +25,7 @@ const parser = new ConfigParser();
 /** Version of the configuration last applied by any root of this VM (for log lines). */
 let lastApplied: string | null = null;
 
-export class PluginRoot extends RootContext {
+export class PluginRoot {
   /** The configuration in force (the last one accepted), or null before the first. */
   config: FilterConfig | null = null;
   readonly batcher: Batcher;
@@ -37,9 +35,8 @@ export class PluginRoot extends RootContext {
   pod: ArrayBuffer | null = null;
   private closing: bool = false;
 
-  constructor(id: u32) {
-    super(id);
-    this.batcher = new Batcher(id);
+  constructor(readonly contextId: u32) {
+    this.batcher = new Batcher(contextId);
   }
 
   onStart(_vmConfigurationSize: usize): bool {
@@ -103,10 +100,6 @@ export class PluginRoot extends RootContext {
     return copyBytes(changetype<usize>(buf), valueSize);
   }
 
-  createContext(id: u32): Context {
-    return new HttpFilter(id, this, this.config);
-  }
-
   onTick(): void {
     refreshLogLevel();
     this.reportFlows();
@@ -140,7 +133,7 @@ export class PluginRoot extends RootContext {
 
   private reportFlows(): void {
     const config = this.config;
-    if (config !== null) reportFlows(this.flows, config, this.pod, this.batcher, this.context_id);
+    if (config !== null) reportFlows(this.flows, config, this.pod, this.batcher, this.contextId);
   }
 
   onDelete(): void {

@@ -3,7 +3,7 @@
 // ArrayBuffer); `takeValue` unpins it and hands it back as an ordinary managed ArrayBuffer, so it
 // lives exactly as long as something references it. Out-parameters live in static memory.
 import * as imports from "@gcoredev/proxy-wasm-sdk-as/assembly/imports";
-import { free } from "@gcoredev/proxy-wasm-sdk-as/assembly/malloc";
+import { takeHostBuffer } from "./memory";
 
 export const enum WasmResult {
   Ok = 0,
@@ -66,7 +66,7 @@ function takeValue(result: u32): ArrayBuffer | null {
   if (ptr == 0) return null;
   const buf = changetype<ArrayBuffer>(ptr);
   // Unpin before anything else can fail: from here the buffer is an ordinary GC object.
-  free(ptr);
+  takeHostBuffer(ptr);
   if (result != WasmResult.Ok) return null;
   const cap = <usize>buf.byteLength;
   if (size > cap) size = cap;

@@ -18,11 +18,10 @@
 // headers, a proxy-wasm filter cannot hold headers while reading the body); a leak found after
 // data was released closes the stream instead of passing it.
 import {
-  Context,
   FilterDataStatusValues,
   FilterHeadersStatusValues,
   FilterTrailersStatusValues,
-} from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+} from "../abi/status";
 import {
   BufferType, MapType, StreamKind, closeStream, getBufferBytes, getHeaderPairs, getHeaderValue,
   removeHeader, sendLocalResponse, setBufferBytes, valueSize,
@@ -118,7 +117,7 @@ class SavedRequest {
   grpc: bool = false;
 }
 
-export class HttpFilter extends Context {
+export class HttpFilter {
   state: StreamState = StreamState.Waiting;
   response: ResponseState = ResponseState.Off;
   private body: BodyInspector | null = null;
@@ -140,12 +139,10 @@ export class HttpFilter extends Context {
   private responseBytes: u64 = 0;
 
   constructor(
-    id: u32,
+    readonly contextId: u32,
     readonly root: PluginRoot,
     readonly config: FilterConfig | null,
-  ) {
-    super(id, root);
-  }
+  ) {}
 
   onRequestHeaders(_headers: u32, endOfStream: bool): FilterHeadersStatusValues {
     if (this.state != StreamState.Waiting) return FilterHeadersStatusValues.Continue;
@@ -455,7 +452,7 @@ export class HttpFilter extends Context {
     builder.build(config, facts, EventKind.DlpLeak, blocking ? Action.Block : Action.Alert, null, REASON_LEAK,
       this.root.pod, nowMillis(), null, leak, config.waf.threshold);
     const out = builder.writer.out;
-    this.root.batcher.emit(out.ptr, out.len, this.context_id);
+    this.root.batcher.emit(out.ptr, out.len, this.contextId);
     out.shrink(65536);
     facts.reset();
   }
@@ -495,7 +492,7 @@ export class HttpFilter extends Context {
     builder.build(config, facts, EventKind.DlpLeak, blocking ? Action.Block : Action.Alert, null, REASON_LEAK,
       this.root.pod, nowMillis(), null, leak, config.waf.threshold);
     const out = builder.writer.out;
-    this.root.batcher.emit(out.ptr, out.len, this.context_id);
+    this.root.batcher.emit(out.ptr, out.len, this.contextId);
     out.shrink(65536);
     if (!blocking) return false;
     count(Metric.DlpBlocked);
@@ -547,7 +544,7 @@ export class HttpFilter extends Context {
     builder.build(config, facts, EventKind.HttpAttack, blocking ? Action.Block : Action.Alert, null, REASON_ATTACK,
       this.root.pod, nowMillis(), findings, null, config.waf.threshold);
     const out = builder.writer.out;
-    this.root.batcher.emit(out.ptr, out.len, this.context_id);
+    this.root.batcher.emit(out.ptr, out.len, this.contextId);
     out.shrink(65536);
     if (!blocking) return false;
     count(Metric.AttacksBlocked);
@@ -585,7 +582,7 @@ export class HttpFilter extends Context {
     const p = changetype<usize>(d);
     const len = <usize>d.byteLength;
     if (this.status == 0 || this.deferredStatusAt == 0 || this.deferredStatusAt >= len) {
-      this.root.batcher.emit(p, len, this.context_id);
+      this.root.batcher.emit(p, len, this.contextId);
       return;
     }
     const b = patched;
@@ -594,7 +591,7 @@ export class HttpFilter extends Context {
     b.ascii(",\"status\":");
     b.decimal(<u64>this.status);
     b.bytes(p + this.deferredStatusAt, len - this.deferredStatusAt);
-    this.root.batcher.emit(b.ptr, b.len, this.context_id);
+    this.root.batcher.emit(b.ptr, b.len, this.contextId);
     b.shrink(65536);
   }
 
@@ -606,7 +603,7 @@ export class HttpFilter extends Context {
   private emit(config: FilterConfig, kind: EventKind, action: Action, rule: IngressRule | null, reason: string): void {
     builder.build(config, facts, kind, action, rule, reason, this.root.pod, nowMillis());
     const out = builder.writer.out;
-    this.root.batcher.emit(out.ptr, out.len, this.context_id);
+    this.root.batcher.emit(out.ptr, out.len, this.contextId);
     out.shrink(65536);
   }
 
