@@ -28,7 +28,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshward-json-reader-'));
   const out = join(dir, 'driver.wasm');
   const r = spawnSync(join(ROOT, 'node_modules/.bin/asc'), [DRIVER, '-o', out, '--runtime', 'incremental',
-    '--bindings', 'esm', '--exportRuntime', '-O2'], { cwd: ROOT, encoding: 'utf8' });
+    '--enable', 'simd', '--bindings', 'esm', '--exportRuntime', '-O2'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, `asc failed: ${r.stderr}`);
   driver = (await import(pathToFileURL(join(dir, 'driver.js')).href)) as Driver;
 });

@@ -90,19 +90,16 @@ export function printablePercent(p: usize, len: usize): i32 {
   return <i32>((ok * 100) / len);
 }
 
-const ONES: u64 = 0x0101010101010101;
-const HIGHS: u64 = 0x8080808080808080;
 
 /** Offset of the first byte equal to `b` in [p+from, p+len), or a value >= len when none:
- * eight bytes at a time (the lowest zero byte of x ^ pattern is exact). */
+ * sixteen bytes at a time (SIMD compare, the mask's lowest bit is the first match). */
 export function indexOfByte(p: usize, from: usize, len: usize, b: u8): usize {
   let i = from;
-  const pat: u64 = <u64>b * ONES;
-  while (i + 8 <= len) {
-    const x = load<u64>(p + i) ^ pat;
-    const z = (x - ONES) & ~x & HIGHS;
-    if (z != 0) return i + <usize>(ctz(z) >> 3);
-    i += 8;
+  const pat = i8x16.splat(<i8>b);
+  while (i + 16 <= len) {
+    const m = i8x16.bitmask(i8x16.eq(v128.load(p + i), pat));
+    if (m != 0) return i + <usize>ctz(m);
+    i += 16;
   }
   while (i < len && load<u8>(p + i) != b) i++;
   return i;
@@ -111,15 +108,13 @@ export function indexOfByte(p: usize, from: usize, len: usize, b: u8): usize {
 /** Like indexOfByte, for the first of two bytes. */
 export function indexOfEither(p: usize, from: usize, len: usize, a: u8, b: u8): usize {
   let i = from;
-  const pa: u64 = <u64>a * ONES;
-  const pb: u64 = <u64>b * ONES;
-  while (i + 8 <= len) {
-    const w = load<u64>(p + i);
-    const x = w ^ pa;
-    const y = w ^ pb;
-    const z = ((x - ONES) & ~x & HIGHS) | ((y - ONES) & ~y & HIGHS);
-    if (z != 0) return i + <usize>(ctz(z) >> 3);
-    i += 8;
+  const pa = i8x16.splat(<i8>a);
+  const pb = i8x16.splat(<i8>b);
+  while (i + 16 <= len) {
+    const v = v128.load(p + i);
+    const m = i8x16.bitmask(v128.or(i8x16.eq(v, pa), i8x16.eq(v, pb)));
+    if (m != 0) return i + <usize>ctz(m);
+    i += 16;
   }
   while (i < len) {
     const c = load<u8>(p + i);
