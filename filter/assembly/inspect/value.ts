@@ -24,6 +24,11 @@ import { detectSsi } from "../detect/ssi";
 import { detectDeserialization } from "../detect/deserialization";
 import { detectPrototypeKey, detectPrototypeValue } from "../detect/prototype";
 import { isAlpha, isDigitB } from "./text";
+import {
+  F_AMP, F_AT, F_BACKTICK, F_BANG, F_BRACE, F_BRACKET, F_BSLASH, F_COLON, F_COMMA, F_CRLF, F_DASH,
+  F_DECODE, F_DOLLAR, F_DOT, F_DQUOTE, F_EQ, F_GT, F_HASH, F_HIGH, F_LT, F_PAREN, F_PCT, F_PIPE,
+  F_PLUS, F_SEMI, F_SLASH, F_SQUOTE, F_STAR, flagsOf,
+} from "./char-classes";
 import { dropIndex, indexValue } from "./word-set";
 import { known, remember } from "./clean-cache";
 import { excludedCount } from "./scan";
@@ -46,108 +51,11 @@ export const enum Where {
   Segment,
 }
 
-// Character classes.
-const F_SQUOTE: u32 = 1;
-const F_DQUOTE: u32 = 2;
-const F_LT: u32 = 4;
-const F_PAREN: u32 = 8;
-const F_SEMI: u32 = 16;
-const F_PIPE: u32 = 32;
-const F_AMP: u32 = 64;
-const F_DOLLAR: u32 = 128;
-const F_BRACE: u32 = 256;
-const F_BACKTICK: u32 = 512;
-const F_DOT: u32 = 1024;
-const F_SLASH: u32 = 2048;
-const F_BSLASH: u32 = 4096;
-const F_COLON: u32 = 8192;
-const F_CRLF: u32 = 16384;
-const F_EQ: u32 = 32768;
-const F_STAR: u32 = 65536;
-const F_HASH: u32 = 131072;
-const F_AT: u32 = 262144;
-const F_HIGH: u32 = 524288;
-const F_BANG: u32 = 1048576;
-const F_DASH: u32 = 2097152;
-const F_PCT: u32 = 4194304;
-const F_BRACKET: u32 = 8388608;
-const F_GT: u32 = 16777216;
-const F_COMMA: u32 = 33554432;
-const F_DECODE: u32 = 1 << 26; // % & \\ NUL, lead bytes >= 0xC0: a decoding pass may change the value
-const F_PLUS: u32 = 1 << 27;
-
-const TABLE = new StaticArray<u32>(256);
-function initTable(): void {
-  TABLE[0x27] = F_SQUOTE;
-  TABLE[0x22] = F_DQUOTE;
-  TABLE[0x3c] = F_LT;
-  TABLE[0x3e] = F_GT;
-  TABLE[0x28] = F_PAREN;
-  TABLE[0x29] = F_PAREN;
-  TABLE[0x3b] = F_SEMI;
-  TABLE[0x7c] = F_PIPE;
-  TABLE[0x26] = F_AMP;
-  TABLE[0x24] = F_DOLLAR;
-  TABLE[0x7b] = F_BRACE;
-  TABLE[0x7d] = F_BRACE;
-  TABLE[0x60] = F_BACKTICK;
-  TABLE[0x2e] = F_DOT;
-  TABLE[0x2f] = F_SLASH;
-  TABLE[0x5c] = F_BSLASH;
-  TABLE[0x3a] = F_COLON;
-  TABLE[0x0a] = F_CRLF;
-  TABLE[0x0d] = F_CRLF;
-  TABLE[0x3d] = F_EQ;
-  TABLE[0x2a] = F_STAR;
-  TABLE[0x23] = F_HASH;
-  TABLE[0x40] = F_AT;
-  TABLE[0x21] = F_BANG;
-  TABLE[0x2d] = F_DASH;
-  TABLE[0x25] = F_PCT;
-  TABLE[0x5b] = F_BRACKET;
-  TABLE[0x5d] = F_BRACKET;
-  TABLE[0x2c] = F_COMMA;
-  for (let i = 0x80; i < 256; i++) TABLE[i] = F_HIGH;
-  for (let i = 0xc0; i < 256; i++) TABLE[i] = F_HIGH | F_DECODE;
-  TABLE[0x25] |= F_DECODE;
-  TABLE[0x26] |= F_DECODE;
-  TABLE[0x5c] |= F_DECODE;
-  TABLE[0] = F_DECODE;
-  TABLE[0x2b] = F_PLUS;
-}
-initTable();
-
 /** Characters that only words, numbers and punctuation of prose carry: a value with nothing
  * else goes the light way (the detectors that can fire on such text). */
 const LIGHT: u32 = F_SQUOTE | F_DOT | F_COMMA | F_DASH | F_HIGH | F_BANG | F_PLUS;
 const HEAVY: u32 = ~LIGHT & ~F_DECODE;
 
-function flagsOf(p: usize, len: usize): u32 {
-  // A plain pointer: no collector bookkeeping in the loop.
-  const table = changetype<usize>(TABLE);
-  let f: u32 = 0;
-  let i: usize = 0;
-  // Sixteen bytes at a time, skipping blocks of only letters, digits and spaces (no class: most
-  // of prose); the others through the table.
-  for (; i + 16 <= len; i += 16) {
-    const v = v128.load(p + i);
-    const alpha = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(26));
-    const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
-    if (i8x16.all_true(v128.or(v128.or(alpha, digit), i8x16.eq(v, i8x16.splat(0x20))))) continue;
-    for (let k: usize = 0; k < 16; k += 4) {
-      const w = load<u32>(p + i + k);
-      f |= load<u32>(table + ((w & 0xff) << 2)) | load<u32>(table + (((w >> 8) & 0xff) << 2)) |
-        load<u32>(table + (((w >> 16) & 0xff) << 2)) | load<u32>(table + ((w >> 24) << 2));
-    }
-  }
-  for (; i + 4 <= len; i += 4) {
-    const w = load<u32>(p + i);
-    f |= load<u32>(table + ((w & 0xff) << 2)) | load<u32>(table + (((w >> 8) & 0xff) << 2)) |
-      load<u32>(table + (((w >> 16) & 0xff) << 2)) | load<u32>(table + ((w >> 24) << 2));
-  }
-  for (; i < len; i++) f |= load<u32>(table + (<usize>load<u8>(p + i) << 2));
-  return f;
-}
 
 // Per decode depth: a copy of the normalized value (normalize's scratch is reused by nested
 // inspection) and the decoded candidate.
