@@ -232,6 +232,9 @@ export class BodyInspector {
         this.jsonString(t == JsonToken.Key);
       }
     }
+    // The piece is the host's chunk or `pending`, which is rewritten below: the reader copies
+    // the keys of open objects out of it.
+    if (!last) r.detach();
     // Keep the unconsumed tail for the next piece.
     const used = r.consumedInPiece();
     const rest = blen - used;

@@ -187,14 +187,15 @@ export function indexValue(p: usize, len: usize): void {
       if (i + 2 < len) v |= <u32>load<u8>(p + i + 2) << 16;
     }
     if (!bitTest(BLOOM, triHash(v, BLOOM_BITS)) && load<u8>(SECOND + <usize>(v & 0xff)) == 0) continue;
-    if (i > 0) walk(p, len, i - 1);
-    if (i + 1 < len) walk(p, len, i);
+    // The starts' bloom is tested here, so that only likely starts pay for a call.
+    if (i > 0 && maybe(START, START_BITS, p, i - 1, len)) walk(p, len, i - 1);
+    if (i + 1 < len && bitTest(START, triHash(v, START_BITS))) walk(p, len, i);
   }
 }
 
-/** Record the words of the shared index that start at p+i (i + 1 < len). */
+/** Record the words of the shared index that start at p+i (i + 1 < len; the START bloom said
+ * one may). */
 function walk(p: usize, len: usize, i: usize): void {
-  if (!maybe(START, START_BITS, p, i, len)) return;
   const next = changetype<usize>(fNext);
   const sets = changetype<usize>(fSet);
   const wordIx = changetype<usize>(fWord);

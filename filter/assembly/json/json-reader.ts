@@ -1,9 +1,13 @@
 // A byte-level JSON pull tokenizer. It walks a byte range by offsets, allocates nothing per
-// token, keeps the field path of the current value (`ingress[2].http[0].paths[1]`) for error
-// messages, and can be fed a document in pieces: when a token runs past the end of a non-final
-// piece, next() answers NeedMore without consuming it, and feed() continues with a buffer that
-// starts at the unconsumed bytes (`consumedInPiece()`). Configuration parsing feeds the whole
-// document once; JSON body inspection (later) feeds body chunks.
+// token, knows the field path of the current value (`ingress[2].http[0].paths[1]`) for error
+// messages and locations, and can be fed a document in pieces: when a token runs past the end of
+// a non-final piece, next() answers NeedMore without consuming it, and feed() continues with a
+// buffer that starts at the unconsumed bytes (`consumedInPiece()`). Configuration parsing feeds
+// the whole document once; JSON body inspection feeds body chunks.
+//
+// The path is built only when asked for (most tokens of a body are never inspected): each open
+// container remembers its current key (where it lies in the piece) or element index, and
+// detach() copies the keys out of a piece before its bytes go away.
 //
 // Grammar is RFC 8259. Limits: nesting depth 64, field path 1 KiB (longer paths are cut), keys
 // in the path 128 bytes. Strings are not checked for valid UTF-8 (writers replace bad bytes).
@@ -56,10 +60,17 @@ export class JsonReader {
   private before: u64 = 0; // bytes consumed by earlier pieces
   private expect: i32 = Expect.Value;
   private depth: i32 = 0;
+  // Per open container: its kind, elements so far (arrays), and its current key (objects): at
+  // keyPtrs in the piece, or at keyOffs in keyStore when keyPtrs is 0; keyLens -1 before one.
   private kinds: StaticArray<u8> = new StaticArray<u8>(MAX_DEPTH);
   private counts: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH);
-  private marks: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH + 1);
+  private keyPtrs: StaticArray<usize> = new StaticArray<usize>(MAX_DEPTH);
+  private keyOffs: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH);
+  private keyLens: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH);
+  private keyStore: ByteBuffer = new ByteBuffer(64);
+  private keySpare: ByteBuffer = new ByteBuffer(64);
   private pathBuf: ByteBuffer = new ByteBuffer(128);
+  private pathReady: bool = true;
   private scratch: ByteBuffer = new ByteBuffer(64);
   private failed: bool = false;
 
@@ -85,8 +96,9 @@ export class JsonReader {
     this.before = 0;
     this.expect = Expect.Value;
     this.depth = 0;
-    unchecked(this.marks[0] = 0);
+    this.keyStore.reset();
     this.pathBuf.reset();
+    this.pathReady = true;
     this.failed = false;
     this.error = "";
   }
@@ -99,6 +111,12 @@ export class JsonReader {
     this.end = p + len;
     this.pos = p;
     this.final = final;
+  }
+
+  /** The bytes of the current piece are about to change or go away: copy the keys of open
+   * objects out of it. Whoever feeds pieces calls this before reusing or dropping one. */
+  detach(): void {
+    this.compactKeys(true);
   }
 
   /** Bytes of the current piece consumed so far. */
@@ -117,6 +135,7 @@ export class JsonReader {
 
   next(): JsonToken {
     if (this.failed) return JsonToken.Error;
+    this.pathReady = false;
     while (true) {
       this.skipWhitespace();
       if (this.pos >= this.end) {
@@ -211,21 +230,100 @@ export class JsonReader {
 
   /** The field path of the current value: `ingress[2].http[0]`; empty at the top level. */
   path(): string {
-    return this.pathBuf.toString();
+    return this.builtPath().toString();
   }
 
   /** The current field path as bytes (valid until the next token). */
   get pathPtr(): usize {
-    return this.pathBuf.ptr;
+    return this.builtPath().ptr;
   }
 
   get pathLen(): usize {
-    return this.pathBuf.len;
+    return this.builtPath().len;
   }
 
   /** The path of a field of the object just read: `events.batchSize`. */
   pathOf(field: string): string {
-    return this.pathBuf.len == 0 ? field : this.pathBuf.toString() + "." + field;
+    const path = this.builtPath();
+    return path.len == 0 ? field : path.toString() + "." + field;
+  }
+
+  // ---- the container stack (plain loads and stores: these run per token) ----
+
+  // @ts-ignore: decorator
+  @inline
+  private count(d: i32): i32 {
+    return load<i32>(changetype<usize>(this.counts) + (<usize>d << 2));
+  }
+
+  // @ts-ignore: decorator
+  @inline
+  private setCount(d: i32, v: i32): void {
+    store<i32>(changetype<usize>(this.counts) + (<usize>d << 2), v);
+  }
+
+  // @ts-ignore: decorator
+  @inline
+  private setKey(d: i32, ptr: usize, off: i32, len: i32): void {
+    store<usize>(changetype<usize>(this.keyPtrs) + (<usize>d << alignof<usize>()), ptr);
+    store<i32>(changetype<usize>(this.keyOffs) + (<usize>d << 2), off);
+    store<i32>(changetype<usize>(this.keyLens) + (<usize>d << 2), len);
+  }
+
+  // @ts-ignore: decorator
+  @inline
+  private keyLen(d: i32): i32 {
+    return load<i32>(changetype<usize>(this.keyLens) + (<usize>d << 2));
+  }
+
+  /** Where the current key of level d is (in the piece or in keyStore). */
+  // @ts-ignore: decorator
+  @inline
+  private keyAt(d: i32): usize {
+    const p = load<usize>(changetype<usize>(this.keyPtrs) + (<usize>d << alignof<usize>()));
+    return p != 0 ? p : this.keyStore.ptr + <usize>load<i32>(changetype<usize>(this.keyOffs) + (<usize>d << 2));
+  }
+
+  /** Rewrite keyStore with only the keys of open objects (and, when `fromPiece`, those still in
+   * the piece too), through a spare buffer: the copies may overlap the old positions. */
+  private compactKeys(fromPiece: bool): void {
+    const spare = this.keySpare;
+    spare.reset();
+    for (let d = 0; d < this.depth; d++) {
+      if (load<u8>(changetype<usize>(this.kinds) + <usize>d) != OBJECT) continue;
+      const n = this.keyLen(d);
+      if (n < 0) continue;
+      const inPiece = load<usize>(changetype<usize>(this.keyPtrs) + (<usize>d << alignof<usize>())) != 0;
+      if (inPiece && !fromPiece) continue;
+      const off = <i32>spare.len;
+      spare.bytes(this.keyAt(d), <usize>n);
+      this.setKey(d, 0, off, n);
+    }
+    this.keySpare = this.keyStore;
+    this.keyStore = spare;
+  }
+
+  /** The path of the current value, built at most once per token. */
+  private builtPath(): ByteBuffer {
+    const buf = this.pathBuf;
+    if (this.pathReady) return buf;
+    this.pathReady = true;
+    buf.reset();
+    for (let d = 0; d < this.depth; d++) {
+      if (load<u8>(changetype<usize>(this.kinds) + <usize>d) == ARRAY) {
+        const c = this.count(d);
+        if (c == 0 || buf.len + 12 > PATH_CAP) continue;
+        buf.byte(0x5b);
+        buf.decimal(<u64>(c - 1));
+        buf.byte(0x5d);
+        continue;
+      }
+      const n = this.keyLen(d);
+      if (n < 0 || buf.len + KEY_IN_PATH_CAP + 1 > PATH_CAP) continue;
+      if (buf.len > 0) buf.byte(0x2e);
+      buf.bytes(this.keyAt(d), <usize>n < KEY_IN_PATH_CAP ? <usize>n : KEY_IN_PATH_CAP);
+    }
+    return buf;
   }
 
   // ---- scanning ----
@@ -257,23 +355,12 @@ export class JsonReader {
     this.expect = this.depth == 0 ? Expect.Done : Expect.CommaOrEnd;
   }
 
-  /** Entering a value: inside an array its path is `[index]`. */
+  /** Entering a value: inside an array it is the next element. */
   // @ts-ignore: decorator
   @inline
   private enterValue(): void {
-    const d = this.depth;
-    if (d > 0 && load<u8>(changetype<usize>(this.kinds) + <usize>(d - 1)) == ARRAY) this.arrayIndex(d);
-  }
-
-  private arrayIndex(d: i32): void {
-    const index = unchecked(this.counts[d - 1]);
-    unchecked(this.counts[d - 1] = index + 1);
-    const buf = this.pathBuf;
-    buf.truncate(<usize>unchecked(this.marks[d]));
-    if (buf.len + 12 > PATH_CAP) return;
-    buf.byte(0x5b);
-    buf.decimal(<u64>index);
-    buf.byte(0x5d);
+    const d = this.depth - 1;
+    if (d >= 0 && load<u8>(changetype<usize>(this.kinds) + <usize>d) == ARRAY) this.setCount(d, this.count(d) + 1);
   }
 
   // @ts-ignore: decorator
@@ -282,10 +369,10 @@ export class JsonReader {
     if (this.depth >= MAX_DEPTH) return this.fail("nesting deeper than 64");
     this.pos++;
     const d = this.depth;
-    unchecked(this.kinds[d] = kind);
-    unchecked(this.counts[d] = 0);
+    store<u8>(changetype<usize>(this.kinds) + <usize>d, kind);
+    this.setCount(d, 0);
+    this.setKey(d, 0, 0, -1);
     this.depth = d + 1;
-    unchecked(this.marks[d + 1] = <i32>this.pathBuf.len);
     if (kind == OBJECT) {
       this.expect = Expect.KeyOrEnd;
       return JsonToken.BeginObject;
@@ -298,10 +385,7 @@ export class JsonReader {
   @inline
   private close(token: JsonToken): JsonToken {
     this.pos++;
-    const d = this.depth;
-    // Back to the container's own path.
-    this.pathBuf.truncate(<usize>unchecked(this.marks[d]));
-    this.depth = d - 1;
+    this.depth--;
     this.afterValue();
     return token;
   }
@@ -312,18 +396,17 @@ export class JsonReader {
     const r = this.scanString();
     if (r == MORE) return JsonToken.NeedMore;
     if (r == FAIL) return JsonToken.Error;
-    const buf = this.pathBuf;
-    buf.truncate(<usize>unchecked(this.marks[this.depth]));
-    if (buf.len + KEY_IN_PATH_CAP + 1 <= PATH_CAP) {
-      if (buf.len > 0) buf.byte(0x2e);
-      const mark = buf.len;
-      if (this.escaped) {
-        unescapeInto(this.tokenStart, this.tokenEnd, buf);
-      } else {
-        const n = this.tokenEnd - this.tokenStart;
-        buf.bytes(this.tokenStart, n < KEY_IN_PATH_CAP ? n : KEY_IN_PATH_CAP);
-      }
-      if (buf.len - mark > KEY_IN_PATH_CAP) buf.truncate(mark + KEY_IN_PATH_CAP);
+    const d = this.depth - 1;
+    if (this.escaped) {
+      // Decoded into the store (rare); the store is compacted before it grows large.
+      const store = this.keyStore;
+      if (store.len > 4096) this.compactKeys(false);
+      const off = this.keyStore.len;
+      unescapeInto(this.tokenStart, this.tokenEnd, this.keyStore);
+      if (this.keyStore.len - off > KEY_IN_PATH_CAP) this.keyStore.truncate(off + KEY_IN_PATH_CAP);
+      this.setKey(d, 0, <i32>off, <i32>(this.keyStore.len - off));
+    } else {
+      this.setKey(d, this.tokenStart, 0, <i32>(this.tokenEnd - this.tokenStart));
     }
     this.expect = Expect.Colon;
     return JsonToken.Key;
