@@ -138,7 +138,7 @@ function synthesize(connections: number, requests: number): { blocks: Buffer[]; 
   return { blocks, payload };
 }
 
-async function benchPassive(targetMB: number): Promise<void> {
+export async function benchPassive(targetMB: number): Promise<void> {
   const { blocks, payload } = synthesize(64, 50);
   const rounds = Math.max(1, Math.round((targetMB * 1e6) / payload));
   const host = new FilterHost({ wasm: readFileSync(FILTER_WASM), onEvent: () => undefined, log: () => undefined });
