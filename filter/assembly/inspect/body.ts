@@ -18,7 +18,7 @@ import { JsonReader, JsonToken } from "../json/json-reader";
 import { Metric, count } from "../metrics";
 import { Findings } from "../score";
 import { MAX_VALUE_BYTES, scan } from "./scan";
-import { atNoCase, findNoCase, isAlpha, isSpace, printablePercent } from "./text";
+import { atNoCase, findNoCase, isAlpha, isSpace, plainWord, printablePercent } from "./text";
 import { Where, inspectValue } from "./value";
 import { detectXxe } from "../detect/xxe";
 import { detectDeserialization } from "../detect/deserialization";
@@ -661,14 +661,6 @@ function lastKeyIs(p: usize, len: usize, key: string): bool {
   if (len < n) return false;
   if (len > n && load<u8>(p + len - n - 1) != 0x2e) return false;
   return atNoCase(p + len - n, p + len, key);
-}
-
-function plainWord(p: usize, len: usize): bool {
-  for (let i: usize = 0; i < len; i++) {
-    const c = load<u8>(p + i);
-    if (!(isAlpha(c) || (c >= 0x30 && c <= 0x39) || c == 0x20 || c == 0x5f || c == 0x2e || c == 0x2d)) return false;
-  }
-  return true;
 }
 
 /** Could one of the short-value detectors fire (see inspect/value.ts tinyDetectors)? */

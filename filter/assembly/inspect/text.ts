@@ -91,6 +91,27 @@ export function printablePercent(p: usize, len: usize): i32 {
 }
 
 
+/** Only letters, digits, spaces, '_', '.' and '-' (a short identifier, number or word). Up to
+ * sixteen bytes in one vector step when the load stays inside memory (lanes past the value are
+ * ignored). */
+export function plainWord(p: usize, len: usize): bool {
+  if (len <= 16 && p + 16 <= (<usize>memory.size() << 16)) {
+    const v = v128.load(p);
+    const alpha = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(26));
+    const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
+    const marks = v128.or(v128.or(i8x16.eq(v, i8x16.splat(0x20)), i8x16.eq(v, i8x16.splat(0x5f))),
+      v128.or(i8x16.eq(v, i8x16.splat(0x2e)), i8x16.eq(v, i8x16.splat(0x2d))));
+    const ok = <u32>i8x16.bitmask(v128.or(v128.or(alpha, digit), marks));
+    const need = (<u32>1 << <u32>len) - 1;
+    return (ok & need) == need;
+  }
+  for (let i: usize = 0; i < len; i++) {
+    const c = load<u8>(p + i);
+    if (!(isAlpha(c) || isDigitB(c) || c == 0x20 || c == 0x5f || c == 0x2e || c == 0x2d)) return false;
+  }
+  return true;
+}
+
 /** Offset of the first byte equal to `b` in [p+from, p+len), or a value >= len when none:
  * sixteen bytes at a time (SIMD compare, the mask's lowest bit is the first match). */
 export function indexOfByte(p: usize, from: usize, len: usize, b: u8): usize {

@@ -23,7 +23,7 @@ import { detectCrlf } from "../detect/crlf";
 import { detectSsi } from "../detect/ssi";
 import { detectDeserialization } from "../detect/deserialization";
 import { detectPrototypeKey, detectPrototypeValue } from "../detect/prototype";
-import { isAlpha, isDigitB } from "./text";
+import { isAlpha, isDigitB, plainWord } from "./text";
 import {
   F_AMP, F_AT, F_BACKTICK, F_BANG, F_BRACE, F_BRACKET, F_BSLASH, F_COLON, F_COMMA, F_CRLF, F_DASH,
   F_DECODE, F_DOLLAR, F_DOT, F_DQUOTE, F_EQ, F_GT, F_HASH, F_HIGH, F_LT, F_PAREN, F_PCT, F_PIPE,
@@ -301,15 +301,6 @@ function lightDetectors(p: usize, len: usize, where: Where, f: u32): void {
   if ((f & F_HIGH) != 0) detectCrlf(p, len, where == Where.Query || where == Where.QueryKey);
   if (len == 1 && load<u8>(p) == 0x2a) detectLdapi(p, len);
   if (len >= 8) detectDeserializationGated(p, len, f);
-}
-
-/** Only letters, digits, spaces, '_', '.', '-'. */
-function plainWord(p: usize, len: usize): bool {
-  for (let i: usize = 0; i < len; i++) {
-    const c = load<u8>(p + i);
-    if (!(isAlpha(c) || isDigitB(c) || c == 0x20 || c == 0x5f || c == 0x2e || c == 0x2d)) return false;
-  }
-  return true;
 }
 
 /** What a short plain value can be: a bare address (127.1, localhost), a command alone

@@ -535,8 +535,9 @@ export class JsonReader {
         c = load<u8>(p);
         if (c < 0x30 || c > 0x39) break;
         const d = <u64>(c - 0x30);
-        if (value > (u64.MAX_VALUE - d) / 10) overflow = true;
-        else value = value * 10 + d;
+        // (a division per digit only near the top of the range)
+        if (value < 1844674407370955161 || value <= (u64.MAX_VALUE - d) / 10) value = value * 10 + d;
+        else overflow = true;
         p++;
       }
     } else {
