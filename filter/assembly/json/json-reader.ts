@@ -408,7 +408,14 @@ export class JsonReader {
     } else {
       this.setKey(d, this.tokenStart, 0, <i32>(this.tokenEnd - this.tokenStart));
     }
-    this.expect = Expect.Colon;
+    // The usual `":` straight after the name is taken here (one dispatch less per member).
+    const pos = this.pos;
+    if (pos < this.end && load<u8>(pos) == 0x3a) {
+      this.pos = pos + 1;
+      this.expect = Expect.Value;
+    } else {
+      this.expect = Expect.Colon;
+    }
     return JsonToken.Key;
   }
 
