@@ -264,6 +264,27 @@ describe('detection: limits and their counters', () => {
     }
   });
 
+  it('JSON bodies past 1024 strings: counted, not inspected, but a constructor.prototype path is still found', async () => {
+    const f = await detecting();
+    try {
+      const padding = Array.from({ length: 1100 }, (_, i) => `item ${i}`);
+      // A script in a value past the limit passes (bounded work, counted)...
+      const post = (body: unknown) => {
+        const [headers, chunks] = json(body);
+        return request(f, headers, FRONTEND, chunks);
+      };
+      const late = post({ padding, note: '<script>alert(1)</script>' });
+      assert.equal(late.status, 200);
+      assert.equal(f.metric('meshward.params_exceeded'), 1);
+      // ...the same value before the limit is found...
+      assert.equal(post({ note: '<script>alert(1)</script>', padding }).status, 403);
+      // ...and a key that completes constructor.prototype is found wherever it comes.
+      assert.equal(post({ padding, user: { constructor: { prototype: { admin: true } } } }).status, 403);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('inspected bytes per request: past 1 MiB (inspected_bytes_exceeded)', async () => {
     const f = await detecting({}, 'protect', 4 << 20);
     try {

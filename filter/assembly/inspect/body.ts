@@ -258,6 +258,16 @@ export class BodyInspector {
     const r = this.reader;
     let vp = r.tokenStart;
     let vl = r.tokenEnd - r.tokenStart;
+    if (scan.paramsCapped && !r.escaped) {
+      // Past the parameter limit strings are counted, not inspected (inspect/value.ts); a key
+      // can still complete a constructor.prototype path, which the location shows.
+      scan.params++;
+      if (isKey && vl == 9 && findNoCase(vp, vl, "proto", 0) >= 0 && r.pathLen >= 21) {
+        setLoc("body.json", r.pathPtr, r.pathLen, false);
+        prototypeInLocation();
+      }
+      return;
+    }
     // Most keys and many values are short plain words ("id", "express", "SKU-1"): nothing can
     // be found in them unless they name a command, an address or a prototype.
     if (!r.escaped && vl <= 16 && plainWord(vp, vl)) {
