@@ -84,8 +84,9 @@ function cssDanger(p: usize, len: usize): bool {
     findNoCase(p, len, "@import") >= 0 || findNoCase(p, len, "vbscript:") >= 0;
 }
 
+// '<' inside a tag starts an attribute name for a browser (`<body \< onscroll=...>`).
 function isNameByte(c: u8): bool {
-  return c > 0x20 && c != 0x2f && c != 0x3e && c != 0x3d && c != 0x3c;
+  return c > 0x20 && c != 0x2f && c != 0x3e && c != 0x3d;
 }
 
 /** Read the tag at p+i (p[i] == '<'); returns the offset after it. */
@@ -138,7 +139,7 @@ function tag(p: usize, len: usize, i: usize): usize {
       j++;
       c = j < limit ? load<u8>(p + j) : 0;
     }
-    if (j >= limit || c == 0x3e || c == 0x3c) break;
+    if (j >= limit || c == 0x3e) break;
     const as = j;
     while (j < limit && isNameByte(load<u8>(p + j))) j++;
     const al = j - as;
@@ -362,9 +363,73 @@ function sinkOrCall(p: usize, len: usize, i: usize): bool {
   return c == 0x28 || c == 0x60 || c == 0x3d;
 }
 
-const CALLS: StaticArray<string> = ["alert", "prompt", "confirm", "document.cookie", "fromcharcode(", "constructor(", "eval("];
+const CALLS: StaticArray<string> = ["alert", "prompt", "confirm", "document.cookie", "fromcharcode(", "constructor(", "eval(", "document["];
 const CALL_SET = new WordSet(CALLS);
 const JS_URL_SET = new WordSet(["javascript:"]);
+
+// Set by callAfter: the call's form exists only in JavaScript (`.call(`, `?.(`, `(alert)(`).
+let jsOnlyCall = false;
+
+/** After a sink's name at e: the call that follows, if any: `(`, a template literal, `?.(`,
+ * `.call(` / `.apply(` / `.bind(`, or `)(` when the name was parenthesized. Returns the offset
+ * just after the opening parenthesis (or backtick), or 0 when the name is not called. */
+function callAfter(p: usize, len: usize, e0: usize, parenthesized: bool): usize {
+  jsOnlyCall = false;
+  let e = e0;
+  while (e < len && isSpace(load<u8>(p + e))) e++;
+  if (e >= len) return 0;
+  const c = load<u8>(p + e);
+  if (c == 0x28 || c == 0x60) return e + 1;
+  if (c == 0x3f && e + 2 < len && load<u8>(p + e + 1) == 0x2e && load<u8>(p + e + 2) == 0x28) {
+    jsOnlyCall = true;
+    return e + 3;
+  }
+  if (c == 0x2e) {
+    const m = p + e + 1;
+    if (atNoCase(m, p + len, "call") || atNoCase(m, p + len, "bind")) e += 5;
+    else if (atNoCase(m, p + len, "apply")) e += 6;
+    else return 0;
+  } else if (c == 0x29 && parenthesized) {
+    e++;
+  } else {
+    return 0;
+  }
+  while (e < len && isSpace(load<u8>(p + e))) e++;
+  if (e < len && load<u8>(p + e) == 0x28) {
+    jsOnlyCall = true;
+    return e + 1;
+  }
+  return 0;
+}
+
+const PROBE_ARGS: StaticArray<string> = ["document", "window", "this", "null", "top", "self", "origin", "string.fromcharcode", "location"];
+
+/** The first argument of a dialog call as injection probes write it: a number, a string, a
+ * regex or template, an empty list, the DOM (`document.domain`), not a word of prose. */
+function probeArg(p: usize, len: usize, a: usize): bool {
+  let i = a;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  if (i >= len) return false;
+  const c = load<u8>(p + i);
+  if (isDigitB(c) || c == 0x22 || c == 0x27 || c == 0x60 || c == 0x29 || c == 0x2f || c == 0x5b || c == 0x2c) return true;
+  for (let k = 0; k < PROBE_ARGS.length; k++) {
+    const w = unchecked(PROBE_ARGS[k]);
+    if (atNoCase(p + i, p + len, w)) {
+      const n = i + <usize>w.length;
+      if (n >= len || !isAlpha(load<u8>(p + n))) return true;
+    }
+  }
+  return false;
+}
+
+/** eval(...) of a decoded or built string: `eval(atob(...))`, `eval(unescape(...))`. */
+function evalOfDecoded(p: usize, len: usize, a: usize): bool {
+  let i = a;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  const end = p + len;
+  return atNoCase(p + i, end, "atob") || atNoCase(p + i, end, "unescape") || atNoCase(p + i, end, "decodeuri") ||
+    atNoCase(p + i, end, "string.fromcharcode") || atNoCase(p + i, end, "location") || atNoCase(p + i, end, "window.name");
+}
 
 function sinkCalls(p: usize, len: usize): void {
   let from: usize = 0;
@@ -378,18 +443,23 @@ function sinkCalls(p: usize, len: usize): void {
       if (w == 3) found(HIGH, "cookie-access", p + s, 15);
       else if (w == 4) found(HIGH, "fromcharcode", p + s, 13);
       else if (w == 5) found(MEDIUM, "constructor-call", p + s, 12);
-      else if (s == 0 || !isAlpha(load<u8>(p + s - 1))) found(MEDIUM, "eval-call", p + s, 5);
+      else if (w == 6) {
+        if (s == 0 || !isAlpha(load<u8>(p + s - 1))) found(evalOfDecoded(p, len, s + 5) ? CRITICAL : MEDIUM, "eval-call", p + s, 5);
+      } else if (s == 0 || !isAlpha(load<u8>(p + s - 1))) {
+        // document["cookie"]: the DOM indexed by a quoted name, written only as code
+        const q = s + 9;
+        if (q < len && (load<u8>(p + q) == 0x22 || load<u8>(p + q) == 0x27 || load<u8>(p + q) == 0x60)) found(CRITICAL, "cookie-access", p + s, 10);
+      }
       continue;
     }
     if (s > 0 && (isAlpha(load<u8>(p + s - 1)) || load<u8>(p + s - 1) == 0x2e)) continue;
-    let e = s + <usize>word.length;
-    while (e < len && isSpace(load<u8>(p + e))) e++;
-    if (e >= len) continue;
-    const c = load<u8>(p + e);
-    if (c != 0x28 && c != 0x60) continue;
+    const parenthesized = s > 0 && load<u8>(p + s - 1) == 0x28;
+    const a = callAfter(p, len, s + <usize>word.length, parenthesized);
+    if (a == 0) continue;
     // The value is this call (short, it starts with it): an injection probe.
     let lead: usize = 0;
     while (lead < s && (isSpace(load<u8>(p + lead)) || load<u8>(p + lead) == 0x28 || load<u8>(p + lead) == 0x5b)) lead++;
-    found(lead == s && len <= 100 ? CRITICAL : HIGH, "script-call", p + s, e - s + 1);
+    const strong = (lead == s && len <= 100) || jsOnlyCall || probeArg(p, len, a);
+    found(strong ? CRITICAL : HIGH, "script-call", p + s, a - s);
   }
 }
