@@ -26,9 +26,12 @@ function lineBreakAt(p: usize, len: usize, i: usize): usize {
   return 0;
 }
 
-/** Only white space before offset i. */
+/** Only white space (or a path's slash) before offset i. */
 function firstBreak(p: usize, i: usize): bool {
-  for (let k: usize = 0; k < i; k++) if (load<u8>(p + k) != 0x20 && load<u8>(p + k) != 0x09) return false;
+  for (let k: usize = 0; k < i; k++) {
+    const c = load<u8>(p + k);
+    if (c != 0x20 && c != 0x09 && c != 0x2f) return false;
+  }
   return true;
 }
 

@@ -242,6 +242,11 @@ function unionSelect(i: i32): bool {
   if (t == Tok.None || t == Tok.Num || t == Tok.Str || t == Tok.StrOpen || t == Tok.Var ||
       t == Tok.LParen || t == Tok.Comment) return true;
   if (t == Tok.Arith && load<u8>(<usize>T.start(j)) == 0x2a) return true; // *
+  // a signed first column (`SELECT -1,2`), or '+' left over from a form encoding
+  if (t == Tok.Arith && (load<u8>(<usize>T.start(j)) == 0x2d || load<u8>(<usize>T.start(j)) == 0x2b)) {
+    const u = T.t(j + 1);
+    if (u == Tok.None || u == Tok.Num) return true;
+  }
   if (T.k(j) == KW_NULL) return true;
   if (t == Tok.Word || t == Tok.Kw) {
     const u = T.t(j + 1);

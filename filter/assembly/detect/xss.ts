@@ -50,6 +50,29 @@ export function scriptUrl(p: usize, len: usize): bool {
     schemeIs(p, len, i, "data:,");
 }
 
+/** After the scheme's ':' only words of prose: "JavaScript: the basics of the language" is a
+ * title, not a script (no call, operator, property access, string or markup). */
+function proseAfterScheme(p: usize, len: usize): bool {
+  let i: usize = 0;
+  while (i < len && load<u8>(p + i) != 0x3a) i++;
+  i++;
+  let words = 0;
+  let inWord = false;
+  for (; i < len; i++) {
+    const c = load<u8>(p + i);
+    if (isAlpha(c) || isDigitB(c)) {
+      if (!inWord) words++;
+      inWord = true;
+      continue;
+    }
+    inWord = false;
+    if (c == 0x20 || c == 0x2c || c == 0x3f || c == 0x21 || c == 0x2d) continue;
+    if (c == 0x2e && (i + 1 >= len || load<u8>(p + i + 1) == 0x20)) continue; // a full stop
+    return false;
+  }
+  return words >= 3;
+}
+
 function schemeIs(p: usize, len: usize, i: usize, lit: string): bool {
   let k = 0;
   const n = lit.length;
@@ -300,7 +323,7 @@ export function detectXss(p: usize, len: usize, flags: u32): void {
   }
   if (bestScore < CRITICAL) {
     // A script URL as the whole value (redirects, links).
-    if (scriptUrl(p, len)) found(CRITICAL, "script-url", p, len < 32 ? len : 32);
+    if (scriptUrl(p, len)) found(proseAfterScheme(p, len) ? LOW : CRITICAL, "script-url", p, len < 32 ? len : 32);
     // Quote breaks: attribute injection and JavaScript string breaks.
     let quotes = 0;
     for (let i: usize = 0; i < len && quotes < 8; i++) {
