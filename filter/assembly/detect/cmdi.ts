@@ -14,6 +14,23 @@ import { WordSet } from "../inspect/word-set";
 
 const C = AttackClass.Cmdi;
 const sh = new ByteBuffer(256);
+const spaced = new ByteBuffer(256);
+
+/** A value with '+' and no white space was url-encoded by its sender (`|getent+hosts+x`) and
+ * reaches the shell of an application that decodes it: read the '+' as spaces. */
+function plusAsSpace(): void {
+  let plus = false;
+  for (let i: usize = 0; i < shLen; i++) {
+    const c = load<u8>(shPtr + i);
+    if (c == 0x20 || c == 0x09) return;
+    if (c == 0x2b) plus = true;
+  }
+  if (!plus) return;
+  spaced.reset();
+  spaced.bytes(shPtr, shLen);
+  for (let i: usize = 0; i < shLen; i++) if (load<u8>(spaced.ptr + i) == 0x2b) store<u8>(spaced.ptr + i, 0x20);
+  shPtr = spaced.ptr;
+}
 
 // Commands; the first ALONE_END need no argument to be an attack on their own.
 const COMMANDS: StaticArray<string> = [
@@ -336,7 +353,7 @@ function commandAt(p: usize, len: usize, i: usize, sep: i32, atStart: bool): voi
   if (name == "set" && !switchFollows(p, len, i)) return;
   numericStrong = inList(NUMERIC, name);
   const args = argStrength(p, len, i);
-  const wordy = inList(WORDY, name);
+  const wordy = inList(WORDY, name) && name != "set"; // `set` got here with a cmd.exe switch
   const dangerous = inList(DANGEROUS, name);
   const alone = idx < ALONE_END;
   const pathForm = load<u8>(p + s) == 0x2f || load<u8>(p + s) == 0x5c;
@@ -419,6 +436,7 @@ export function detectCmdi(p: usize, len: usize, lead: bool): void {
   bestScore = 0;
   bestRule = "";
   shellForm(p, len);
+  plusAsSpace();
   const s = shPtr;
   const n = shLen;
   markdownSpans(s, n);

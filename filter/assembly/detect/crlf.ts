@@ -26,8 +26,9 @@ function lineBreakAt(p: usize, len: usize, i: usize): usize {
   return 0;
 }
 
-/** Only white space (or a path's slash) before offset i. */
-function firstBreak(p: usize, i: usize): bool {
+/** Only white space (or a path's slash) before offset i; in a URL, the start of a segment. */
+function firstBreak(p: usize, i: usize, inUrl: bool): bool {
+  if (inUrl && i > 0 && load<u8>(p + i - 1) == 0x2f) return true;
   for (let k: usize = 0; k < i; k++) {
     const c = load<u8>(p + k);
     if (c != 0x20 && c != 0x09 && c != 0x2f) return false;
@@ -97,7 +98,7 @@ export function detectCrlf(p: usize, len: usize, inUrl: bool): void {
         if (h >= 2 && h <= 4 && after < len && !(lineBreakAt(p, len, after) > 0 || isSpace(load<u8>(p + after)))) continue;
         // DATA, QUIT, RSET alone on a line right after a break that opens the value: a
         // command line smuggled into the conversation, not a word of a multi-line text.
-        if (h >= 2 && h <= 4 && !hasAt && !(firstBreak(p, i) && lineEnds(p, len, after))) continue;
+        if (h >= 2 && h <= 4 && !hasAt && !(firstBreak(p, i, inUrl) && lineEnds(p, len, after))) continue;
         mail = CRITICAL;
         mailAt = i;
       }

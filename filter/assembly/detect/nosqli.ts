@@ -54,6 +54,19 @@ export function detectNosqlKey(p: usize, len: usize): void {
   }
 }
 
+/** The value starts with a statement break: `;`, or a short operand or quote right before it. */
+function breakFirst(p: usize, len: usize): bool {
+  let i: usize = 0;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  const s = i;
+  while (i < len && i - s < 12) {
+    const c = load<u8>(p + i);
+    if (!(isAlpha(c) || (c >= 0x30 && c <= 0x39) || c == 0x27 || c == 0x22 || c == 0x29)) break;
+    i++;
+  }
+  return i < len && load<u8>(p + i) == 0x3b;
+}
+
 /** At i (after `db.`): <collection>.<method>( with a mongo shell method. */
 function shellCall(p: usize, len: usize, i: usize): bool {
   let j = i;
@@ -121,14 +134,10 @@ export function detectNosqlValue(p: usize, len: usize): void {
   }
   // A busy-wait delay in $where: `new Date()` read again in a loop until time has passed.
   const nd = findNoCase(p, len, "new date", 0);
-  if (nd >= 0 && (findNoCase(p, len, "while", 0) >= 0 || findNoCase(p, len, "for(", 0) >= 0 || findNoCase(p, len, "for (", 0) >= 0)) {
-    let b = <usize>nd;
-    let semi = false;
-    for (let k: usize = 0; k < b; k++) if (load<u8>(p + k) == 0x3b) semi = true;
-    if (semi || findNoCase(p, len, "do{", 0) >= 0 || findNoCase(p, len, "do {", 0) >= 0) {
-      report(C, CRITICAL, 1, "where-delay", b, 32);
-      return;
-    }
+  // The value must open with the break (`;`, `0;`, `';`): a snippet of code in a post does not.
+  if (nd >= 0 && breakFirst(p, len) && (findNoCase(p, len, "while", 0) >= 0 || findNoCase(p, len, "for(", 0) >= 0 || findNoCase(p, len, "for (", 0) >= 0)) {
+    report(C, CRITICAL, 1, "where-delay", <usize>nd, 32);
+    return;
   }
   const th = findNoCase(p, len, "this.", 0);
   if (th >= 0 && (findNoCase(p, len, "==", 0) >= 0 || findNoCase(p, len, ".match(", 0) >= 0) && (findNoCase(p, len, "'", 0) >= 0 || findNoCase(p, len, "\"", 0) >= 0)) {

@@ -400,7 +400,8 @@ export class BodyInspector {
     setLoc("body.multipart", nameP, nameL, false);
     // The field name is a key like a form's (`name="../../etc/passwd"`).
     if (nameL > 0) inspectValue(nameP, nameL, Where.FormKey);
-    if (len > cs) inspectValue(p + cs, len - cs, Where.Form);
+    // A part's content is taken as sent: '+' is not a space outside url-encoded forms.
+    if (len > cs) inspectValue(p + cs, len - cs, Where.Multipart);
   }
 
   // ---- xml ----
