@@ -22,6 +22,7 @@ const TARGETS: StaticArray<string> = [
   "wp-config", "var/log/", "var/run/secrets", ".aws/credentials", ".kube/config", "php.ini",
   "my.cnf", "httpd.conf", "applicationhost.config", "localstart.asp", "sam\\", "repair\\sam",
   "inetpub", "docker.sock", "etc/kubernetes", "config.php", "database.yml", "settings.py",
+  "ntuser.dat",
 ];
 const TARGET_SET = new WordSet(TARGETS);
 

@@ -11,6 +11,7 @@ import { AttackClass, CRITICAL, HIGH, LOW, MEDIUM } from "../score";
 import { report } from "../inspect/scan";
 import { atNoCase, findNoCase, isAlpha, isDigitB, isSpace, lc } from "../inspect/text";
 import { WordSet } from "../inspect/word-set";
+import { ByteBuffer } from "../bytes";
 
 const C = AttackClass.Xss;
 // Bits of inspect/value.ts character classes ('<' and '='); flags 0 means unknown.
@@ -310,6 +311,68 @@ function handlerAt(p: usize, len: usize, i: usize): usize {
 export function detectXss(p: usize, len: usize, flags: u32): void {
   bestScore = 0;
   bestRule = "";
+  xssPasses(p, len, flags);
+  // Words split by empty tags (`o<x>nfocus=alert<x>(1)`) for a sanitizer that strips them:
+  // read once more with those tags removed.
+  if (bestScore < CRITICAL && (flags == 0 || (flags & X_LT) != 0) && unsplit(p, len)) {
+    const before = bestScore;
+    xssPasses(joined.ptr, joined.len, 0);
+    if (bestScore > before) {
+      bestStart = p;
+      bestLen = len < 48 ? len : 48;
+    }
+  }
+  if (bestScore > 0) report(C, bestScore, bestScore >= MEDIUM ? 1 : 2, bestRule, bestStart - p, bestLen);
+}
+
+const joined = new ByteBuffer(256);
+
+/** `<name>` at i (1 to 8 letters or digits) between a letter and a letter or '(': the end
+ * offset, or 0. */
+function splitTag(p: usize, len: usize, i: usize): usize {
+  if (i == 0 || !isAlpha(load<u8>(p + i - 1))) return 0;
+  let j = i + 1;
+  while (j < len && j < i + 10 && (isAlpha(load<u8>(p + j)) || isDigitB(load<u8>(p + j)))) j++;
+  if (j == i + 1 || j >= len || j >= i + 10 || load<u8>(p + j) != 0x3e) return 0;
+  j++;
+  if (j >= len || !(isAlpha(load<u8>(p + j)) || load<u8>(p + j) == 0x28)) return 0;
+  return j;
+}
+
+/** Copy the value into `joined` without split tags; false when it has none. */
+function unsplit(p: usize, len: usize): bool {
+  let found = false;
+  let n = 0;
+  for (let i: usize = 0; i < len && n < 64; i++) {
+    if (load<u8>(p + i) != 0x3c) continue;
+    n++;
+    if (splitTag(p, len, i) > 0) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) return false;
+  joined.reset();
+  joined.reserve(len);
+  let i: usize = 0;
+  n = 0;
+  while (i < len) {
+    const c = load<u8>(p + i);
+    if (c == 0x3c && n < 64) {
+      n++;
+      const e = splitTag(p, len, i);
+      if (e > 0) {
+        i = e;
+        continue;
+      }
+    }
+    joined.byte(c);
+    i++;
+  }
+  return true;
+}
+
+function xssPasses(p: usize, len: usize, flags: u32): void {
   // Tags.
   let tags = 0;
   const hasLt = flags == 0 || (flags & X_LT) != 0;
@@ -373,7 +436,6 @@ export function detectXss(p: usize, len: usize, flags: u32): void {
     sinkCalls(p, len);
     if (bestScore < HIGH && JS_URL_SET.has(p, len)) found(MEDIUM, "script-url", p, 16);
   }
-  if (bestScore > 0) report(C, bestScore, bestScore >= MEDIUM ? 1 : 2, bestRule, bestStart - p, bestLen);
 }
 
 function sinkOrCall(p: usize, len: usize, i: usize): bool {

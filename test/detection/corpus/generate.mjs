@@ -807,6 +807,8 @@ const GAP_ATTACKS = [
   ['mail-injection', '\r\nDATA\r\n'], ['mail-injection', '\nRSET\n'],
   ['command-injection', '& set /a 7*191'], ['command-injection', '| getent ahosts cb7.oob-listener.example.net'],
   ['command-injection', ';getent+ahosts+cb9.oob-listener.example.net'],
+  ['xss', "'tab<q>index=0 on<q>focus=con<q>firm(4) autof<q>ocus '"], ['xss', '<svg o<b>nload=prompt<i>(5)>'],
+  ['path-traversal', 'C:\\Users\\Default\\NTUSER.DAT'],
 ];
 const gapPlaces = [(v) => placeQuery('q', v), (v) => placeForm('note', v), (v) => placeJson('note', v), (v) => placeMultipart('note', v)];
 for (const [cls, v] of GAP_ATTACKS) for (const place of gapPlaces) add(cls, place(v), false, 'gap');
@@ -821,6 +823,7 @@ for (const ua of ['Mozilla/5.0 (X11; Linux x86_64) probe-7f3k2.oastify.com', 'cu
   add('scanner', placeHeader('user-agent', ua), false, 'gap');
 }
 for (const v of ['\r\nQUIT\r\n', '\r\nDATA\r\n']) add('mail-injection', placePath(v), false, 'gap');
+add('xxe', placeXml('<?xml version="1.0" encoding="UTF-7"?>+ADwAIQ-DOCTYPE r +AFsAPAAh-ENTITY e SYSTEM +ACI-file:///etc/hostname+ACIAPgBd-+AD4-+ADw-r+AD4AJg-e+ADsAPA-/r+AD4-', { raw: true }), true, 'UTF-7 document');
 // Multipart: the attack in the field name, and parts whose lines end in LF alone.
 add('path-traversal', { method: 'POST', path: '/upload', headers: [...baseHeaders(), ['content-type', 'multipart/form-data; boundary=q7Zt']],
   body: '--q7Zt\r\nContent-Disposition: form-data; name="../../../etc/passwd"\r\n\r\nx\r\n--q7Zt--\r\n' }, true, 'field name');
@@ -834,6 +837,7 @@ const GAP_BENIGN = [
   'Why is db.orders.find() slow without an index?', 'The prompt (in bold) asks you to confirm (twice).',
   'See the Union Select Committee minutes || agenda for May', 'Ping me at ops.oncall.example.com if it breaks',
   'C++;Rust+Go;ls+cd+pwd', 'Formula: a+b;c+d',
+  'Water is H<sub>2</sub>O and the key is Ctrl<kbd>C</kbd>', 'line one<br>line two<br>onwards (see notes)',
 ];
 for (const v of GAP_BENIGN) for (const place of gapPlaces) ok('gaps', place(v));
 ok('gaps', { method: 'POST', path: '/upload', headers: [...baseHeaders(), ['content-type', 'multipart/form-data; boundary=q7Zt']],
