@@ -809,6 +809,7 @@ const GAP_ATTACKS = [
   ['command-injection', ';getent+ahosts+cb9.oob-listener.example.net'],
   ['xss', "'tab<q>index=0 on<q>focus=con<q>firm(4) autof<q>ocus '"], ['xss', '<svg o<b>nload=prompt<i>(5)>'],
   ['path-traversal', 'C:\\Users\\Default\\NTUSER.DAT'],
+  ['ssti', 'x=${@phpinfo()}'], ['ssti', '${ @readfile(base64_decode($k)) }'],
 ];
 const gapPlaces = [(v) => placeQuery('q', v), (v) => placeForm('note', v), (v) => placeJson('note', v), (v) => placeMultipart('note', v)];
 for (const [cls, v] of GAP_ATTACKS) for (const place of gapPlaces) add(cls, place(v), false, 'gap');
@@ -838,6 +839,7 @@ const GAP_BENIGN = [
   'See the Union Select Committee minutes || agenda for May', 'Ping me at ops.oncall.example.com if it breaks',
   'C++;Rust+Go;ls+cd+pwd', 'Formula: a+b;c+d',
   'Water is H<sub>2</sub>O and the key is Ctrl<kbd>C</kbd>', 'line one<br>line two<br>onwards (see notes)',
+  'Ping ${@oncall} in chat (after 6pm)',
 ];
 for (const v of GAP_BENIGN) for (const place of gapPlaces) ok('gaps', place(v));
 ok('gaps', { method: 'POST', path: '/upload', headers: [...baseHeaders(), ['content-type', 'multipart/form-data; boundary=q7Zt']],
