@@ -266,6 +266,8 @@ function inList(list: StaticArray<string>, word: string): bool {
 }
 
 let numericStrong = false;
+// A host name is a strong argument for commands that are not English words (getent, dig).
+let hostStrong = false;
 
 /** At i, after spaces: a cmd.exe switch (/a, /p). */
 function switchFollows(p: usize, len: usize, i: usize): bool {
@@ -315,7 +317,7 @@ function argStrength(p: usize, len: usize, i: usize): i32 {
     else if (isDigitB(a)) strength = numericStrong ? 2 : (strength == 0 ? 1 : strength);
     else if (findNoCase(p + s, i - s, "://", 0) >= 0 || findNoCase(p + s, i - s, "/", 0) >= 0 || findNoCase(p + s, i - s, ">", 0) >= 0) strength = 2;
     else if (s + 1 < len && isAlpha(a) && load<u8>(p + s + 1) == 0x3a) strength = 2; // C:\
-    else if (hostName(p + s, i - s)) strength = 2; // a lookup or a callback: getent hosts a.b.example
+    else if (hostStrong && hostName(p + s, i - s)) strength = 2; // a lookup or a callback: getent hosts a.b.example
     else if (strength == 0) strength = 1;
     if (words >= 3) break;
   }
@@ -352,6 +354,7 @@ function commandAt(p: usize, len: usize, i: usize, sep: i32, atStart: bool): voi
   // `set` only as cmd.exe's arithmetic or prompt (set /a, set /p): scripts start with `set -e`.
   if (name == "set" && !switchFollows(p, len, i)) return;
   numericStrong = inList(NUMERIC, name);
+  hostStrong = !inList(WORDY, name);
   const args = argStrength(p, len, i);
   const wordy = inList(WORDY, name) && name != "set"; // `set` got here with a cmd.exe switch
   const dangerous = inList(DANGEROUS, name);

@@ -489,14 +489,20 @@ function callAfter(p: usize, len: usize, e0: usize, parenthesized: bool): usize 
 
 const PROBE_ARGS: StaticArray<string> = ["document", "window", "this", "null", "top", "self", "origin", "string.fromcharcode", "location"];
 
-/** The first argument of a dialog call as injection probes write it: a number, a string, a
- * regex or template, an empty list, the DOM (`document.domain`), not a word of prose. */
+/** The first argument of a dialog call as injection probes write it: a number, a short marker
+ * string ('XSS'), a regex, an empty list, the DOM (`document.domain`); not a word of prose nor
+ * the message of a code sample (confirm("Delete this item?")). */
 function probeArg(p: usize, len: usize, a: usize): bool {
   let i = a;
   while (i < len && isSpace(load<u8>(p + i))) i++;
   if (i >= len) return false;
   const c = load<u8>(p + i);
-  if (isDigitB(c) || c == 0x22 || c == 0x27 || c == 0x60 || c == 0x29 || c == 0x2f || c == 0x5b || c == 0x2c) return true;
+  if (isDigitB(c) || c == 0x29 || c == 0x2f || c == 0x5b || c == 0x2c) return true;
+  if (c == 0x22 || c == 0x27 || c == 0x60) {
+    let k = i + 1;
+    while (k < len && k <= i + 9 && load<u8>(p + k) != c && !isSpace(load<u8>(p + k))) k++;
+    return k < len && k <= i + 9 && load<u8>(p + k) == c;
+  }
   for (let k = 0; k < PROBE_ARGS.length; k++) {
     const w = unchecked(PROBE_ARGS[k]);
     if (atNoCase(p + i, p + len, w)) {

@@ -839,7 +839,8 @@ const GAP_BENIGN = [
   'See the Union Select Committee minutes || agenda for May', 'Ping me at ops.oncall.example.com if it breaks',
   'C++;Rust+Go;ls+cd+pwd', 'Formula: a+b;c+d',
   'Water is H<sub>2</sub>O and the key is Ctrl<kbd>C</kbd>', 'line one<br>line two<br>onwards (see notes)',
-  'Ping ${@oncall} in chat (after 6pm)',
+  'Ping ${@oncall} in chat (after 6pm)', 'if (confirm("Delete this item?")) { remove(id); }',
+  'Hi team; host mail.example.com is down again', '\r\nData\r\nRevenue grew 4% this quarter',
 ];
 for (const v of GAP_BENIGN) for (const place of gapPlaces) ok('gaps', place(v));
 ok('gaps', { method: 'POST', path: '/upload', headers: [...baseHeaders(), ['content-type', 'multipart/form-data; boundary=q7Zt']],
