@@ -80,6 +80,43 @@ describe('detection: verdicts and events', () => {
     }
   });
 
+  it('multipart: field names are inspected, LF-only parts are read, and content keeps its +', async () => {
+    const f = await detecting();
+    const mp = (body: string): [HeaderList, Uint8Array[]] =>
+      [call('POST', '/u', 'orders.shop', [['content-type', 'multipart/form-data; boundary=Qz9']]), [Buffer.from(body)]];
+    try {
+      const [h1, b1] = mp('--Qz9\r\nContent-Disposition: form-data; name="../../../../etc/shadow"\r\n\r\nx\r\n--Qz9--\r\n');
+      assert.equal(request(f, h1, FRONTEND, b1).status, 403);
+      assert.equal((attacks(f).at(-1)?.attack as Json).class, 'path-traversal');
+      const [h2, b2] = mp('--Qz9\nContent-Disposition: form-data; name="bio"\n\n<script>alert(1)</script>\n--Qz9--\n');
+      assert.equal(request(f, h2, FRONTEND, b2).status, 403);
+      // '+' is SQL's concatenation here, not an encoded space
+      const [h3, b3] = mp("--Qz9\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n' union select name+':'+secret from vault--\r\n--Qz9--\r\n");
+      assert.equal(request(f, h3, FRONTEND, b3).status, 403);
+      const [h4, b4] = mp('--Qz9\nContent-Disposition: form-data; name="title"\n\nC++ and Go, side by side\n--Qz9\nContent-Disposition: form-data; name="tags"\n\nlang, compare\n--Qz9--\n');
+      assert.equal(request(f, h4, FRONTEND, b4).status, 200);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it("base64 in a query or form value is decoded as sent, before '+' becomes a space", async () => {
+    const f = await detecting();
+    try {
+      const b = Buffer.from('<svg/onload=confirm(5)>>').toString('base64').replace(/=/g, '');
+      assert.ok(b.includes('+'));
+      assert.equal(request(f, get(`/search?data=${b}`)).status, 403);
+      const form = call('POST', '/c', 'orders.shop', [['content-type', 'application/x-www-form-urlencoded']]);
+      assert.equal(request(f, form, FRONTEND, [Buffer.from(`a=1&data=${b}`)]).status, 403);
+      // base64 of harmless text with a '+' passes
+      const ok = Buffer.from('Totals: 3 >> 2 ~ fine').toString('base64');
+      assert.ok(ok.includes('+'));
+      assert.equal(request(f, get(`/search?data=${ok}`)).status, 200);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('lets benign traffic of the kinds naive WAFs block through, without events', async () => {
     const f = await detecting();
     try {

@@ -14,6 +14,23 @@ import { WordSet } from "../inspect/word-set";
 
 const C = AttackClass.Cmdi;
 const sh = new ByteBuffer(256);
+const spaced = new ByteBuffer(256);
+
+/** A value with '+' and no white space was url-encoded by its sender (`|getent+hosts+x`) and
+ * reaches the shell of an application that decodes it: read the '+' as spaces. */
+function plusAsSpace(): void {
+  let plus = false;
+  for (let i: usize = 0; i < shLen; i++) {
+    const c = load<u8>(shPtr + i);
+    if (c == 0x20 || c == 0x09) return;
+    if (c == 0x2b) plus = true;
+  }
+  if (!plus) return;
+  spaced.reset();
+  spaced.bytes(shPtr, shLen);
+  for (let i: usize = 0; i < shLen; i++) if (load<u8>(spaced.ptr + i) == 0x2b) store<u8>(spaced.ptr + i, 0x20);
+  shPtr = spaced.ptr;
+}
 
 // Commands; the first ALONE_END need no argument to be an attack on their own.
 const COMMANDS: StaticArray<string> = [
@@ -30,6 +47,7 @@ const COMMANDS: StaticArray<string> = [
   "bitsadmin", "wmic", "net", "type", "taskkill", "reg", "rundll32", "regsvr32", "mshta",
   "cscript", "wscript", "findstr", "schtasks", "vssadmin", "msiexec", "busybox", "whoami.exe",
   "cmd.exe", "powershell.exe", "chattr", "strings", "host", "exec", "eval", "passwd", "useradd",
+  "set",
 ];
 const ALONE_END = 19;
 // Commands that are also common English words: they need a strong argument.
@@ -248,6 +266,33 @@ function inList(list: StaticArray<string>, word: string): bool {
 }
 
 let numericStrong = false;
+// A host name is a strong argument for commands that are not English words (getent, dig).
+let hostStrong = false;
+
+/** At i, after spaces: a cmd.exe switch (/a, /p). */
+function switchFollows(p: usize, len: usize, i: usize): bool {
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  return i + 1 < len && load<u8>(p + i) == 0x2f && isAlpha(load<u8>(p + i + 1));
+}
+
+/** A fully qualified host name: at least two dots between letters or digits (a.b.c, a.b.c.). */
+function hostName(p: usize, len: usize): bool {
+  let dots = 0;
+  let prevDot = true;
+  for (let i: usize = 0; i < len; i++) {
+    const c = load<u8>(p + i);
+    if (c == 0x2e) {
+      if (prevDot) return false;
+      dots++;
+      prevDot = true;
+    } else if (isAlpha(c) || isDigitB(c) || c == 0x2d) {
+      prevDot = false;
+    } else {
+      return false;
+    }
+  }
+  return dots >= 2;
+}
 
 /** Strength of the arguments after a command at [p+i, p+len): 2 strong, 1 words, 0 none. */
 function argStrength(p: usize, len: usize, i: usize): i32 {
@@ -272,6 +317,7 @@ function argStrength(p: usize, len: usize, i: usize): i32 {
     else if (isDigitB(a)) strength = numericStrong ? 2 : (strength == 0 ? 1 : strength);
     else if (findNoCase(p + s, i - s, "://", 0) >= 0 || findNoCase(p + s, i - s, "/", 0) >= 0 || findNoCase(p + s, i - s, ">", 0) >= 0) strength = 2;
     else if (s + 1 < len && isAlpha(a) && load<u8>(p + s + 1) == 0x3a) strength = 2; // C:\
+    else if (hostStrong && hostName(p + s, i - s)) strength = 2; // a lookup or a callback: getent hosts a.b.example
     else if (strength == 0) strength = 1;
     if (words >= 3) break;
   }
@@ -305,9 +351,12 @@ function commandAt(p: usize, len: usize, i: usize, sep: i32, atStart: bool): voi
   const idx = commandIndex(p + s, i - s);
   if (idx < 0) return;
   const name = unchecked(COMMANDS[idx]);
+  // `set` only as cmd.exe's arithmetic or prompt (set /a, set /p): scripts start with `set -e`.
+  if (name == "set" && !switchFollows(p, len, i)) return;
   numericStrong = inList(NUMERIC, name);
+  hostStrong = !inList(WORDY, name);
   const args = argStrength(p, len, i);
-  const wordy = inList(WORDY, name);
+  const wordy = inList(WORDY, name) && name != "set"; // `set` got here with a cmd.exe switch
   const dangerous = inList(DANGEROUS, name);
   const alone = idx < ALONE_END;
   const pathForm = load<u8>(p + s) == 0x2f || load<u8>(p + s) == 0x5c;
@@ -390,6 +439,7 @@ export function detectCmdi(p: usize, len: usize, lead: bool): void {
   bestScore = 0;
   bestRule = "";
   shellForm(p, len);
+  plusAsSpace();
   const s = shPtr;
   const n = shLen;
   markdownSpans(s, n);

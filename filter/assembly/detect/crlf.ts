@@ -26,6 +26,32 @@ function lineBreakAt(p: usize, len: usize, i: usize): usize {
   return 0;
 }
 
+/** Only white space (or a path's slash) before offset i; in a URL, the start of a segment. */
+function firstBreak(p: usize, i: usize, inUrl: bool): bool {
+  if (inUrl && i > 0 && load<u8>(p + i - 1) == 0x2f) return true;
+  for (let k: usize = 0; k < i; k++) {
+    const c = load<u8>(p + k);
+    if (c != 0x20 && c != 0x09 && c != 0x2f) return false;
+  }
+  return true;
+}
+
+/** No lower-case letter in [p, p+n): commands as written on the wire, not a "Data" heading. */
+function upper(p: usize, n: usize): bool {
+  for (let k: usize = 0; k < n; k++) {
+    const c = load<u8>(p + k);
+    if (c >= 0x61 && c <= 0x7a) return false;
+  }
+  return true;
+}
+
+/** At `at` the line ends (a break or the end of the value, after trailing spaces). */
+function lineEnds(p: usize, len: usize, at: usize): bool {
+  let k = at;
+  while (k < len && (load<u8>(p + k) == 0x20 || load<u8>(p + k) == 0x09)) k++;
+  return k >= len || lineBreakAt(p, len, k) > 0;
+}
+
 export function detectCrlf(p: usize, len: usize, inUrl: bool): void {
   let crlf = 0;
   let crlfAt: usize = 0;
@@ -79,7 +105,9 @@ export function detectCrlf(p: usize, len: usize, inUrl: bool): void {
       if (atNoCase(p + j, e, w)) {
         const after = j + <usize>w.length;
         if (h >= 2 && h <= 4 && after < len && !(lineBreakAt(p, len, after) > 0 || isSpace(load<u8>(p + after)))) continue;
-        if (h >= 2 && h <= 4 && !hasAt) continue;
+        // DATA, QUIT, RSET in capitals alone on a line right after a break that opens the value:
+        // a command line smuggled into the conversation, not a word of a multi-line text.
+        if (h >= 2 && h <= 4 && !hasAt && !(firstBreak(p, i, inUrl) && lineEnds(p, len, after) && upper(p + j, after - j))) continue;
         mail = CRITICAL;
         mailAt = i;
       }

@@ -84,3 +84,30 @@ export function detectLdapi(p: usize, len: usize): void {
   if (best > 0) report(C, best, best >= HIGH ? 1 : 2, "filter-injection", at, 48);
   else if (len == 1 && load<u8>(p) == 0x2a) report(C, LOW, 3, "wildcard", 0, 1);
 }
+
+/** An extensible-match filter item (RFC 4515): `attr:dn:=value`, `attr:2.5.13.18:=value`,
+ * `attr:dn:caseExactMatch:=value`, `:1.2.840.113556.1.4.803:=2` - the `:=` after a matching
+ * rule only LDAP filters write. */
+export function detectLdapExtensible(p: usize, len: usize): void {
+  for (let i: usize = 1; i + 1 < len; i++) {
+    if (load<u8>(p + i) != 0x3a || load<u8>(p + i + 1) != 0x3d) continue;
+    // back over the rule: an OID (digits and dots, at least one dot) or `dn`
+    let j = i;
+    let dots = 0;
+    let digits = 0;
+    while (j > 0 && (isDigitB(load<u8>(p + j - 1)) || load<u8>(p + j - 1) == 0x2e)) {
+      if (load<u8>(p + j - 1) == 0x2e) dots++;
+      else digits++;
+      j--;
+    }
+    const oid = dots >= 1 && digits >= 2 && j < i;
+    const dn = !oid && i >= 3 && (load<u8>(p + i - 1) | 0x20) == 0x6e && (load<u8>(p + i - 2) | 0x20) == 0x64 && load<u8>(p + i - 3) == 0x3a;
+    if (oid) {
+      if (j == 0 || load<u8>(p + j - 1) != 0x3a) continue;
+    } else if (!dn) {
+      continue;
+    }
+    report(C, CRITICAL, 1, "extensible-match", j > 0 ? j - 1 : 0, 32);
+    return;
+  }
+}

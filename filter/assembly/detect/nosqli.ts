@@ -6,7 +6,14 @@ import { report } from "../inspect/scan";
 import { atNoCase, findNoCase, isAlpha, isSpace } from "../inspect/text";
 import { WordSet } from "../inspect/word-set";
 
-const JS_WORDS = new WordSet(["return", "db.", "this."]);
+const JS_WORDS = new WordSet(["return", "db.", "this.", "new date"]);
+
+// Collection methods of the mongo shell: db.<collection>.<method>(
+const SHELL_METHODS: StaticArray<string> = [
+  "find", "findone", "insert", "insertone", "insertmany", "update", "updateone", "updatemany",
+  "remove", "deleteone", "deletemany", "drop", "aggregate", "count", "mapreduce", "save",
+  "replaceone", "findoneandupdate", "findoneanddelete", "renamecollection", "createindex",
+];
 
 const C = AttackClass.Nosqli;
 
@@ -45,6 +52,35 @@ export function detectNosqlKey(p: usize, len: usize): void {
     }
     i++;
   }
+}
+
+/** The value starts with a statement break: `;`, or a short operand or quote right before it. */
+function breakFirst(p: usize, len: usize): bool {
+  let i: usize = 0;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  const s = i;
+  while (i < len && i - s < 12) {
+    const c = load<u8>(p + i);
+    if (!(isAlpha(c) || (c >= 0x30 && c <= 0x39) || c == 0x27 || c == 0x22 || c == 0x29)) break;
+    i++;
+  }
+  return i < len && load<u8>(p + i) == 0x3b;
+}
+
+/** At i (after `db.`): <collection>.<method>( with a mongo shell method. */
+function shellCall(p: usize, len: usize, i: usize): bool {
+  let j = i;
+  while (j < len && (isAlpha(load<u8>(p + j)) || (load<u8>(p + j) >= 0x30 && load<u8>(p + j) <= 0x39) || load<u8>(p + j) == 0x5f)) j++;
+  if (j == i || j >= len || load<u8>(p + j) != 0x2e) return false;
+  const m = j + 1;
+  let e = m;
+  while (e < len && isAlpha(load<u8>(p + e))) e++;
+  if (e >= len || load<u8>(p + e) != 0x28) return false;
+  for (let k = 0; k < SHELL_METHODS.length; k++) {
+    const w = unchecked(SHELL_METHODS[k]);
+    if (<usize>w.length == e - m && atNoCase(p + m, p + e, w)) return true;
+  }
+  return false;
 }
 
 export function detectNosqlValue(p: usize, len: usize): void {
@@ -86,8 +122,21 @@ export function detectNosqlValue(p: usize, len: usize): void {
     }
   }
   const db = findNoCase(p, len, "db.", 0);
-  if (db >= 0 && (findNoCase(p, len, ".find(", 0) >= 0 || findNoCase(p, len, "getcollection", 0) >= 0 || findNoCase(p, len, ".drop(", 0) >= 0)) {
-    report(C, db == 0 ? CRITICAL : HIGH, 1, "shell-query", <usize>db, 32);
+  if (db >= 0 && (db == 0 || !isAlpha(load<u8>(p + <usize>db - 1)))) {
+    if (shellCall(p, len, <usize>db + 3) || findNoCase(p, len, "getcollection", 0) >= 0) {
+      // at the start, or after a statement or string break: `'; db.users.drop(); '`
+      let b = <usize>db;
+      while (b > 0 && isSpace(load<u8>(p + b - 1))) b--;
+      const c: u8 = b > 0 ? load<u8>(p + b - 1) : 0x3b;
+      report(C, c == 0x3b || c == 0x27 || c == 0x22 || c == 0x7b || c == 0x28 ? CRITICAL : HIGH, 1, "shell-query", <usize>db, 32);
+      return;
+    }
+  }
+  // A busy-wait delay in $where: `new Date()` read again in a loop until time has passed.
+  const nd = findNoCase(p, len, "new date", 0);
+  // The value must open with the break (`;`, `0;`, `';`): a snippet of code in a post does not.
+  if (nd >= 0 && breakFirst(p, len) && (findNoCase(p, len, "while", 0) >= 0 || findNoCase(p, len, "for(", 0) >= 0 || findNoCase(p, len, "for (", 0) >= 0)) {
+    report(C, CRITICAL, 1, "where-delay", <usize>nd, 32);
     return;
   }
   const th = findNoCase(p, len, "this.", 0);

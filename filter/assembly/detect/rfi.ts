@@ -39,17 +39,21 @@ export function detectRfi(p: usize, len: usize): void {
   else if (atNoCase(p + i, end, "https://")) scheme = 8;
   else if (atNoCase(p + i, end, "ftp://")) scheme = 6;
   else if (atNoCase(p + i, end, "ftps://")) scheme = 7;
-  else if (i + 2 < len && load<u8>(p + i) == 0x5c && load<u8>(p + i + 1) == 0x5c && isHostByte(load<u8>(p + i + 2))) {
-    // \\host\share: numeric hosts and script files make it an inclusion
+  else if (i + 2 < len && load<u8>(p + i) == 0x5c && load<u8>(p + i + 1) == 0x5c && (isHostByte(load<u8>(p + i + 2)) || load<u8>(p + i + 2) == 0x3a || load<u8>(p + i + 2) == 0x5b)) {
+    // \\host\share: numeric hosts (IPv4, IPv6), script files and administrative shares (c$,
+    // admin$) make it an inclusion
     let score = HIGH;
     let he = i + 2;
     let numeric = true;
     while (he < len && load<u8>(p + he) != 0x5c) {
       const c = load<u8>(p + he);
-      if (!(isDigitB(c) || c == 0x2e)) numeric = false;
+      if (!(isDigitB(c) || c == 0x2e || c == 0x3a || c == 0x5b || c == 0x5d)) numeric = false;
       he++;
     }
     for (let k = 0; k < EXTS.length; k++) if (findNoCase(p + he, len - he, unchecked(EXTS[k]), 0) >= 0) numeric = true;
+    let se = he + 1;
+    while (se < len && load<u8>(p + se) != 0x5c) se++;
+    if (se > he + 2 && load<u8>(p + se - 1) == 0x24) numeric = true;
     if (numeric) score = CRITICAL;
     report(C, score, 1, "unc-path", i, len - i < 48 ? len - i : 48);
     return;

@@ -13,6 +13,9 @@ const AGENTS: StaticArray<string> = [
   "grabber", "webshag", "metasploit", "burp collaborator", "burpsuite", "qualys", "detectify",
   "probely", "wapiti", "xspider", "zmap", "internet-measurement", "netlab360", "l9explore",
   "httpx - open-source", "interactsh", "fuzz faster u fool", "nikto/", "sqlsus", "absinthe", "teh forest lobster", "medusa", "ncrack", "cgichk",
+  // out-of-band callback domains scanners put in headers, and Nessus plugin file names
+  "burpcollaborator.net", "oastify.com", "interact.sh", "oast.fun", "oast.pro", "oast.live",
+  "oast.site", "oast.online", "oast.me", ".nasl",
 ];
 
 const AGENT_SET = new WordSet(AGENTS, false);

@@ -215,7 +215,11 @@ export class SqlTokens {
     this.n = 0;
     this.inlineComments = 0;
     let i = from;
-    let versioned = false;
+    // Started on a keyword inside `/*!50000 ... */` (the detectors lex from a keyword they
+    // found): the `*/` ahead closes that comment.
+    let b = from;
+    while (b > 0 && isDigitB(load<u8>(p + b - 1))) b--;
+    let versioned = b >= 3 && load<u8>(p + b - 1) == 0x21 && load<u8>(p + b - 2) == 0x2a && load<u8>(p + b - 3) == 0x2f;
     if (max > MAX_TOKENS) max = MAX_TOKENS;
     while (i < len && this.n < max) {
       const c = load<u8>(p + i);

@@ -242,13 +242,29 @@ function unionSelect(i: i32): bool {
   if (t == Tok.None || t == Tok.Num || t == Tok.Str || t == Tok.StrOpen || t == Tok.Var ||
       t == Tok.LParen || t == Tok.Comment) return true;
   if (t == Tok.Arith && load<u8>(<usize>T.start(j)) == 0x2a) return true; // *
+  // a signed first column (`SELECT -1,2`), or '+' left over from a form encoding
+  if (t == Tok.Arith && (load<u8>(<usize>T.start(j)) == 0x2d || load<u8>(<usize>T.start(j)) == 0x2b)) {
+    const u = T.t(j + 1);
+    if (u == Tok.None || u == Tok.Num) return true;
+  }
   if (T.k(j) == KW_NULL) return true;
   if (t == Tok.Word || t == Tok.Kw) {
     const u = T.t(j + 1);
+    // A column, then a list, a call, a qualifier, FROM, or an operator joining columns
+    // (`username || ':' || password`, `a+b`), as SQL select lists have.
     return u == Tok.Comma || u == Tok.LParen || u == Tok.None || u == Tok.Comment || u == Tok.Dot ||
-      T.k(j + 1) == KW_FROM || u == Tok.Semi;
+      T.k(j + 1) == KW_FROM || u == Tok.Semi || ((u == Tok.Logic || u == Tok.Arith) && selectListGoesOn(j + 2));
   }
   return false;
+}
+
+/** After an operator in a select list: another operand, then more of the list or FROM. */
+function selectListGoesOn(j: i32): bool {
+  const t = T.t(j);
+  if (!(t == Tok.Word || t == Tok.Str || t == Tok.Num || t == Tok.Var)) return false;
+  const u = T.t(j + 1);
+  return u == Tok.None || u == Tok.Comma || u == Tok.Logic || u == Tok.Arith || u == Tok.Comment ||
+    T.k(j + 1) == KW_FROM;
 }
 
 /** Judge what follows a break. `quote`: after a string-closing quote; `lead`: at the start of

@@ -54,6 +54,12 @@ function judgeInside(p: usize, len: usize, start: usize, delim: i32): i32 {
   }
   let lead: usize = 0;
   while (lead < len && isSpace(load<u8>(p + lead))) lead++;
+  // PHP's `${@f(...)}`: a call with its errors silenced, evaluated inside a string.
+  if (lead + 2 < len && load<u8>(p + lead) == 0x40 && isAlpha(load<u8>(p + lead + 1))) {
+    let k = lead + 1;
+    while (k < len && (isAlpha(load<u8>(p + k)) || isDigitB(load<u8>(p + k)) || load<u8>(p + k) == 0x5f)) k++;
+    if (k < len && load<u8>(p + k) == 0x28) return CRITICAL;
+  }
   for (let i = 0; i < OBJECTS.length; i++) {
     const o = unchecked(OBJECTS[i]);
     const at = findNoCase(p, len, o, 0);

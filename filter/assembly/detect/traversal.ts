@@ -22,6 +22,7 @@ const TARGETS: StaticArray<string> = [
   "wp-config", "var/log/", "var/run/secrets", ".aws/credentials", ".kube/config", "php.ini",
   "my.cnf", "httpd.conf", "applicationhost.config", "localstart.asp", "sam\\", "repair\\sam",
   "inetpub", "docker.sock", "etc/kubernetes", "config.php", "database.yml", "settings.py",
+  "ntuser.dat",
 ];
 const TARGET_SET = new WordSet(TARGETS);
 
@@ -57,15 +58,29 @@ function climbs(p: usize, len: usize): i32 {
 
 const slashed = new ByteBuffer(256);
 
+function isSep(c: u8): bool {
+  return c == 0x2f || c == 0x5c;
+}
+
 export function detectTraversal(p0: usize, len: usize, isPath: bool): void {
-  // Windows separators read as '/' (..\..\windows, php:\\input).
+  // Windows separators read as '/' (..\..\windows, php:\\input), and `/./` as `/`
+  // (/etc/./passwd names /etc/passwd).
   let p = p0;
   for (let i: usize = 0; i < len; i++) {
-    if (load<u8>(p0 + i) == 0x5c) {
+    const c = load<u8>(p0 + i);
+    if (c == 0x5c || (c == 0x2e && i > 0 && i + 1 < len && isSep(load<u8>(p0 + i - 1)) && isSep(load<u8>(p0 + i + 1)))) {
       slashed.reset();
-      slashed.bytes(p0, len);
-      for (let k: usize = 0; k < len; k++) if (load<u8>(slashed.ptr + k) == 0x5c) store<u8>(slashed.ptr + k, 0x2f);
+      slashed.reserve(len);
+      for (let k: usize = 0; k < len; k++) {
+        const b = load<u8>(p0 + k);
+        if (b == 0x2e && k > 0 && k + 1 < len && isSep(load<u8>(p0 + k - 1)) && isSep(load<u8>(p0 + k + 1))) {
+          k++; // drop "./"
+          continue;
+        }
+        slashed.byte(b == 0x5c ? 0x2f : b);
+      }
       p = slashed.ptr;
+      len = slashed.len;
       break;
     }
   }

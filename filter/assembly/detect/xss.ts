@@ -11,6 +11,7 @@ import { AttackClass, CRITICAL, HIGH, LOW, MEDIUM } from "../score";
 import { report } from "../inspect/scan";
 import { atNoCase, findNoCase, isAlpha, isDigitB, isSpace, lc } from "../inspect/text";
 import { WordSet } from "../inspect/word-set";
+import { ByteBuffer } from "../bytes";
 
 const C = AttackClass.Xss;
 // Bits of inspect/value.ts character classes ('<' and '='); flags 0 means unknown.
@@ -50,6 +51,29 @@ export function scriptUrl(p: usize, len: usize): bool {
     schemeIs(p, len, i, "data:,");
 }
 
+/** After the scheme's ':' only words of prose: "JavaScript: the basics of the language" is a
+ * title, not a script (no call, operator, property access, string or markup). */
+function proseAfterScheme(p: usize, len: usize): bool {
+  let i: usize = 0;
+  while (i < len && load<u8>(p + i) != 0x3a) i++;
+  i++;
+  let words = 0;
+  let inWord = false;
+  for (; i < len; i++) {
+    const c = load<u8>(p + i);
+    if (isAlpha(c) || isDigitB(c)) {
+      if (!inWord) words++;
+      inWord = true;
+      continue;
+    }
+    inWord = false;
+    if (c == 0x20 || c == 0x2c || c == 0x3f || c == 0x21 || c == 0x2d) continue;
+    if (c == 0x2e && (i + 1 >= len || load<u8>(p + i + 1) == 0x20)) continue; // a full stop
+    return false;
+  }
+  return words >= 3;
+}
+
 function schemeIs(p: usize, len: usize, i: usize, lit: string): bool {
   let k = 0;
   const n = lit.length;
@@ -84,8 +108,9 @@ function cssDanger(p: usize, len: usize): bool {
     findNoCase(p, len, "@import") >= 0 || findNoCase(p, len, "vbscript:") >= 0;
 }
 
+// '<' inside a tag starts an attribute name for a browser (`<body \< onscroll=...>`).
 function isNameByte(c: u8): bool {
-  return c > 0x20 && c != 0x2f && c != 0x3e && c != 0x3d && c != 0x3c;
+  return c > 0x20 && c != 0x2f && c != 0x3e && c != 0x3d;
 }
 
 /** Read the tag at p+i (p[i] == '<'); returns the offset after it. */
@@ -138,7 +163,7 @@ function tag(p: usize, len: usize, i: usize): usize {
       j++;
       c = j < limit ? load<u8>(p + j) : 0;
     }
-    if (j >= limit || c == 0x3e || c == 0x3c) break;
+    if (j >= limit || c == 0x3e) break;
     const as = j;
     while (j < limit && isNameByte(load<u8>(p + j))) j++;
     const al = j - as;
@@ -286,6 +311,68 @@ function handlerAt(p: usize, len: usize, i: usize): usize {
 export function detectXss(p: usize, len: usize, flags: u32): void {
   bestScore = 0;
   bestRule = "";
+  xssPasses(p, len, flags);
+  // Words split by empty tags (`o<x>nfocus=alert<x>(1)`) for a sanitizer that strips them:
+  // read once more with those tags removed.
+  if (bestScore < CRITICAL && (flags == 0 || (flags & X_LT) != 0) && unsplit(p, len)) {
+    const before = bestScore;
+    xssPasses(joined.ptr, joined.len, 0);
+    if (bestScore > before) {
+      bestStart = p;
+      bestLen = len < 48 ? len : 48;
+    }
+  }
+  if (bestScore > 0) report(C, bestScore, bestScore >= MEDIUM ? 1 : 2, bestRule, bestStart - p, bestLen);
+}
+
+const joined = new ByteBuffer(256);
+
+/** `<name>` at i (1 to 8 letters or digits) between a letter and a letter or '(': the end
+ * offset, or 0. */
+function splitTag(p: usize, len: usize, i: usize): usize {
+  if (i == 0 || !isAlpha(load<u8>(p + i - 1))) return 0;
+  let j = i + 1;
+  while (j < len && j < i + 10 && (isAlpha(load<u8>(p + j)) || isDigitB(load<u8>(p + j)))) j++;
+  if (j == i + 1 || j >= len || j >= i + 10 || load<u8>(p + j) != 0x3e) return 0;
+  j++;
+  if (j >= len || !(isAlpha(load<u8>(p + j)) || load<u8>(p + j) == 0x28)) return 0;
+  return j;
+}
+
+/** Copy the value into `joined` without split tags; false when it has none. */
+function unsplit(p: usize, len: usize): bool {
+  let found = false;
+  let n = 0;
+  for (let i: usize = 0; i < len && n < 64; i++) {
+    if (load<u8>(p + i) != 0x3c) continue;
+    n++;
+    if (splitTag(p, len, i) > 0) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) return false;
+  joined.reset();
+  joined.reserve(len);
+  let i: usize = 0;
+  n = 0;
+  while (i < len) {
+    const c = load<u8>(p + i);
+    if (c == 0x3c && n < 64) {
+      n++;
+      const e = splitTag(p, len, i);
+      if (e > 0) {
+        i = e;
+        continue;
+      }
+    }
+    joined.byte(c);
+    i++;
+  }
+  return true;
+}
+
+function xssPasses(p: usize, len: usize, flags: u32): void {
   // Tags.
   let tags = 0;
   const hasLt = flags == 0 || (flags & X_LT) != 0;
@@ -299,7 +386,7 @@ export function detectXss(p: usize, len: usize, flags: u32): void {
   }
   if (bestScore < CRITICAL) {
     // A script URL as the whole value (redirects, links).
-    if (scriptUrl(p, len)) found(CRITICAL, "script-url", p, len < 32 ? len : 32);
+    if (scriptUrl(p, len)) found(proseAfterScheme(p, len) ? LOW : CRITICAL, "script-url", p, len < 32 ? len : 32);
     // Quote breaks: attribute injection and JavaScript string breaks.
     let quotes = 0;
     for (let i: usize = 0; i < len && quotes < 8; i++) {
@@ -349,7 +436,6 @@ export function detectXss(p: usize, len: usize, flags: u32): void {
     sinkCalls(p, len);
     if (bestScore < HIGH && JS_URL_SET.has(p, len)) found(MEDIUM, "script-url", p, 16);
   }
-  if (bestScore > 0) report(C, bestScore, bestScore >= MEDIUM ? 1 : 2, bestRule, bestStart - p, bestLen);
 }
 
 function sinkOrCall(p: usize, len: usize, i: usize): bool {
@@ -362,9 +448,79 @@ function sinkOrCall(p: usize, len: usize, i: usize): bool {
   return c == 0x28 || c == 0x60 || c == 0x3d;
 }
 
-const CALLS: StaticArray<string> = ["alert", "prompt", "confirm", "document.cookie", "fromcharcode(", "constructor(", "eval("];
+const CALLS: StaticArray<string> = ["alert", "prompt", "confirm", "document.cookie", "fromcharcode(", "constructor(", "eval(", "document["];
 const CALL_SET = new WordSet(CALLS);
 const JS_URL_SET = new WordSet(["javascript:"]);
+
+// Set by callAfter: the call's form exists only in JavaScript (`.call(`, `?.(`, `(alert)(`).
+let jsOnlyCall = false;
+
+/** After a sink's name at e: the call that follows, if any: `(`, a template literal, `?.(`,
+ * `.call(` / `.apply(` / `.bind(`, or `)(` when the name was parenthesized. Returns the offset
+ * just after the opening parenthesis (or backtick), or 0 when the name is not called. */
+function callAfter(p: usize, len: usize, e0: usize, parenthesized: bool): usize {
+  jsOnlyCall = false;
+  let e = e0;
+  while (e < len && isSpace(load<u8>(p + e))) e++;
+  if (e >= len) return 0;
+  const c = load<u8>(p + e);
+  if (c == 0x28 || c == 0x60) return e + 1;
+  if (c == 0x3f && e + 2 < len && load<u8>(p + e + 1) == 0x2e && load<u8>(p + e + 2) == 0x28) {
+    jsOnlyCall = true;
+    return e + 3;
+  }
+  if (c == 0x2e) {
+    const m = p + e + 1;
+    if (atNoCase(m, p + len, "call") || atNoCase(m, p + len, "bind")) e += 5;
+    else if (atNoCase(m, p + len, "apply")) e += 6;
+    else return 0;
+  } else if (c == 0x29 && parenthesized) {
+    e++;
+  } else {
+    return 0;
+  }
+  while (e < len && isSpace(load<u8>(p + e))) e++;
+  if (e < len && load<u8>(p + e) == 0x28) {
+    jsOnlyCall = true;
+    return e + 1;
+  }
+  return 0;
+}
+
+const PROBE_ARGS: StaticArray<string> = ["document", "window", "this", "null", "top", "self", "origin", "string.fromcharcode", "location"];
+
+/** The first argument of a dialog call as injection probes write it: a number, a short marker
+ * string ('XSS'), a regex, an empty list, the DOM (`document.domain`); not a word of prose nor
+ * the message of a code sample (confirm("Delete this item?")). */
+function probeArg(p: usize, len: usize, a: usize): bool {
+  let i = a;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  if (i >= len) return false;
+  const c = load<u8>(p + i);
+  if (isDigitB(c) || c == 0x29 || c == 0x2f || c == 0x5b || c == 0x2c) return true;
+  if (c == 0x22 || c == 0x27 || c == 0x60) {
+    let k = i + 1;
+    while (k < len && k <= i + 9 && load<u8>(p + k) != c && !isSpace(load<u8>(p + k))) k++;
+    return k < len && k <= i + 9 && load<u8>(p + k) == c;
+  }
+  for (let k = 0; k < PROBE_ARGS.length; k++) {
+    const w = unchecked(PROBE_ARGS[k]);
+    if (atNoCase(p + i, p + len, w)) {
+      const n = i + <usize>w.length;
+      if (n >= len || !isAlpha(load<u8>(p + n))) return true;
+    }
+  }
+  return false;
+}
+
+/** eval(...) of a decoded or built string: `eval(atob(...))`, `eval(unescape(...))`. */
+function evalOfDecoded(p: usize, len: usize, a: usize): bool {
+  let i = a;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  const end = p + len;
+  return atNoCase(p + i, end, "atob") || atNoCase(p + i, end, "unescape") || atNoCase(p + i, end, "decodeuri") ||
+    atNoCase(p + i, end, "string.fromcharcode") || atNoCase(p + i, end, "location") || atNoCase(p + i, end, "window.name");
+}
 
 function sinkCalls(p: usize, len: usize): void {
   let from: usize = 0;
@@ -378,18 +534,23 @@ function sinkCalls(p: usize, len: usize): void {
       if (w == 3) found(HIGH, "cookie-access", p + s, 15);
       else if (w == 4) found(HIGH, "fromcharcode", p + s, 13);
       else if (w == 5) found(MEDIUM, "constructor-call", p + s, 12);
-      else if (s == 0 || !isAlpha(load<u8>(p + s - 1))) found(MEDIUM, "eval-call", p + s, 5);
+      else if (w == 6) {
+        if (s == 0 || !isAlpha(load<u8>(p + s - 1))) found(evalOfDecoded(p, len, s + 5) ? CRITICAL : MEDIUM, "eval-call", p + s, 5);
+      } else if (s == 0 || !isAlpha(load<u8>(p + s - 1))) {
+        // document["cookie"]: the DOM indexed by a quoted name, written only as code
+        const q = s + 9;
+        if (q < len && (load<u8>(p + q) == 0x22 || load<u8>(p + q) == 0x27 || load<u8>(p + q) == 0x60)) found(CRITICAL, "cookie-access", p + s, 10);
+      }
       continue;
     }
     if (s > 0 && (isAlpha(load<u8>(p + s - 1)) || load<u8>(p + s - 1) == 0x2e)) continue;
-    let e = s + <usize>word.length;
-    while (e < len && isSpace(load<u8>(p + e))) e++;
-    if (e >= len) continue;
-    const c = load<u8>(p + e);
-    if (c != 0x28 && c != 0x60) continue;
+    const parenthesized = s > 0 && load<u8>(p + s - 1) == 0x28;
+    const a = callAfter(p, len, s + <usize>word.length, parenthesized);
+    if (a == 0) continue;
     // The value is this call (short, it starts with it): an injection probe.
     let lead: usize = 0;
     while (lead < s && (isSpace(load<u8>(p + lead)) || load<u8>(p + lead) == 0x28 || load<u8>(p + lead) == 0x5b)) lead++;
-    found(lead == s && len <= 100 ? CRITICAL : HIGH, "script-call", p + s, e - s + 1);
+    const strong = (lead == s && len <= 100) || jsOnlyCall || probeArg(p, len, a);
+    found(strong ? CRITICAL : HIGH, "script-call", p + s, a - s);
   }
 }

@@ -7,7 +7,23 @@ import { findNoCase, isSpace } from "../inspect/text";
 
 const C = AttackClass.Xxe;
 
+/** An XML declaration naming UTF-7: markup spelled `+ADw-` slips past byte-level checks, and
+ * no application sends its documents that way. */
+function utf7Declared(p: usize, len: usize): isize {
+  const d = findNoCase(p, len, "<?xml", 0);
+  if (d < 0) return -1;
+  let e = <usize>d;
+  while (e < len && e < <usize>d + 128 && load<u8>(p + e) != 0x3e) e++;
+  const u = findNoCase(p + <usize>d, e - <usize>d, "utf-7", 0);
+  return u >= 0 ? d : -1;
+}
+
 export function detectXxe(p: usize, len: usize): void {
+  const u7 = utf7Declared(p, len);
+  if (u7 >= 0) {
+    report(C, CRITICAL, 1, "utf7-document", <usize>u7, 48);
+    return;
+  }
   const dt = findNoCase(p, len, "<!doctype", 0);
   const en = findNoCase(p, len, "<!entity", 0);
   if (en >= 0) {

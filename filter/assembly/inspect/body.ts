@@ -374,10 +374,16 @@ export class BodyInspector {
   /** One part [p, p+len): CRLF, headers, blank line, content. */
   private part(p: usize, len: usize, cut: bool): void {
     if (len >= 2 && load<u8>(p) == 0x2d && load<u8>(p + 1) == 0x2d) return; // closing delimiter
-    const he = find(p, len, changetype<usize>(CRLF2), 4, 0);
-    if (he < 0) return;
+    // Headers end at a blank line: CRLF CRLF, or LF LF, which lenient servers accept too.
+    let he = find(p, len, changetype<usize>(CRLF2), 4, 0);
+    let sep: usize = 4;
+    if (he < 0) {
+      he = find(p, len, changetype<usize>(LF2), 2, 0);
+      if (he < 0) return;
+      sep = 2;
+    }
     const hl = <usize>he;
-    const cs = hl + 4;
+    const cs = hl + sep;
     const headers = p;
     const name = param(headers, hl, "name=");
     const file = param(headers, hl, "filename=");
@@ -402,7 +408,10 @@ export class BodyInspector {
       return;
     }
     setLoc("body.multipart", nameP, nameL, false);
-    if (len > cs) inspectValue(p + cs, len - cs, Where.Form);
+    // The field name is a key like a form's (`name="../../etc/passwd"`).
+    if (nameL > 0) inspectValue(nameP, nameL, Where.FormKey);
+    // A part's content is taken as sent: '+' is not a space outside url-encoded forms.
+    if (len > cs) inspectValue(p + cs, len - cs, Where.Multipart);
   }
 
   // ---- xml ----
@@ -461,6 +470,7 @@ export class BodyInspector {
 }
 
 const CRLF2 = String.UTF8.encode("\r\n\r\n");
+const LF2 = String.UTF8.encode("\n\n");
 
 function setLoc(prefix: string, p: usize, len: usize, decode: bool): void {
   const l = scan.location;

@@ -18,7 +18,7 @@ import { detectJndi, detectShellshock } from "../detect/jndi";
 import { detectXxe } from "../detect/xxe";
 import { detectSsti } from "../detect/ssti";
 import { detectNosqlKey, detectNosqlValue } from "../detect/nosqli";
-import { detectLdapi } from "../detect/ldapi";
+import { detectLdapExtensible, detectLdapi } from "../detect/ldapi";
 import { detectCrlf } from "../detect/crlf";
 import { detectSsi } from "../detect/ssi";
 import { detectDeserialization } from "../detect/deserialization";
@@ -147,7 +147,9 @@ function inspectOne(p: usize, len: usize, where: Where): void {
   }
   // Encoded payloads: the whole value (or the parts of a JWT) decoded once more.
   if (depth < MAX_DECODE_DEPTH && vl >= 8 && where != Where.Path) {
-    candidates(vp, vl, where);
+    // '+' read as a space broke a base64 value apart: decode the bytes as they came.
+    if (plus && vp != p && isBase64Like(p, len)) candidates(p, len, where);
+    else candidates(vp, vl, where);
   } else if (depth >= MAX_DECODE_DEPTH && vl >= 8 && isBase64Like(vp, vl)) {
     count(Metric.DecodeDepthExceeded);
   }
@@ -252,9 +254,11 @@ function detectors(p: usize, len: usize, where: Where, f: u32): void {
     detectSsi(p, len);
   }
   if ((f & (F_BRACE | F_LT | F_AT | F_HASH)) != 0) detectSsti(p, len);
-  if (where != Where.Header && (f & F_DOLLAR) != 0 || (f & (F_SEMI)) != 0 && (f & (F_SQUOTE | F_DQUOTE)) != 0 || (f & (F_PAREN | F_DOT)) == (F_PAREN | F_DOT)) detectNosqlValue(p, len);
+  if (where != Where.Header && (f & F_DOLLAR) != 0 || (f & (F_SEMI)) != 0 && (f & (F_SQUOTE | F_DQUOTE)) != 0 || (f & (F_PAREN | F_DOT)) == (F_PAREN | F_DOT) ||
+      (f & (F_SEMI | F_PAREN | F_BRACE)) == (F_SEMI | F_PAREN | F_BRACE)) detectNosqlValue(p, len);
   if ((f & F_PAREN) != 0 && where != Where.Header) detectLdapi(p, len);
   else if (len == 1 && load<u8>(p) == 0x2a) detectLdapi(p, len);
+  if ((f & (F_COLON | F_EQ)) == (F_COLON | F_EQ) && where != Where.Header) detectLdapExtensible(p, len);
   if ((f & (F_CRLF | F_HIGH)) != 0) detectCrlf(p, len, isUrl);
   if (len >= 8) detectDeserializationGated(p, len, f);
 }
@@ -278,7 +282,9 @@ function segmentDetectors(p: usize, len: usize, f: u32): void {
   }
   if ((f & (F_SEMI | F_PIPE | F_AMP | F_BACKTICK | F_DOLLAR | F_CRLF | F_BRACE | F_LT | F_PAREN | F_GT)) != 0) detectCmdi(p, len, false);
   if ((f & F_PAREN) != 0) detectLdapi(p, len);
-  if ((f & F_DOLLAR) != 0 && (f & F_BRACKET) == 0 || (f & (F_PAREN | F_DOT)) == (F_PAREN | F_DOT)) detectNosqlValue(p, len);
+  if ((f & (F_COLON | F_EQ)) == (F_COLON | F_EQ)) detectLdapExtensible(p, len);
+  if ((f & F_DOLLAR) != 0 && (f & F_BRACKET) == 0 || (f & (F_PAREN | F_DOT)) == (F_PAREN | F_DOT) ||
+      (f & (F_SEMI | F_PAREN | F_BRACE)) == (F_SEMI | F_PAREN | F_BRACE)) detectNosqlValue(p, len);
   if ((f & (F_SLASH | F_BSLASH | F_DOT | F_COLON)) != 0) detectTraversal(p, len, false);
   if ((f & (F_COLON | F_BSLASH)) != 0) detectRfi(p, len);
   if ((f & (F_LT | F_SQUOTE | F_DQUOTE | F_COLON | F_PAREN | F_BACKTICK)) != 0) detectXss(p, len, f);
