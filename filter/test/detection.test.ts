@@ -301,6 +301,20 @@ describe('detection: limits and their counters', () => {
     }
   });
 
+  it('a UNION SELECT after many prose mentions of "select" is still found', async () => {
+    const f = await detecting();
+    try {
+      const h = call('POST', '/notes', 'orders.shop', [['content-type', 'text/plain']]);
+      const prose = Array.from({ length: 12 }, (_, i) => `Step ${i}: select the rows you want from the list and press save.`).join(' ');
+      assert.equal(request(f, h, FRONTEND, [Buffer.from(prose)]).status, 200);
+      const o = request(f, h, FRONTEND, [Buffer.from(`${prose} 0 union all select password, email from users`)]);
+      assert.equal(o.status, 403);
+      assert.equal((attacks(f)[0].evidence as Json).rule, 'union-select');
+    } finally {
+      await f.close();
+    }
+  });
+
   it('JSON bodies past 1024 strings: counted, not inspected, but a constructor.prototype path is still found', async () => {
     const f = await detecting();
     try {
