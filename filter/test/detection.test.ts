@@ -301,7 +301,7 @@ describe('detection: limits and their counters', () => {
     }
   });
 
-  it('a UNION SELECT after many prose mentions of "select" is still found', async () => {
+  it('a UNION SELECT after many prose mentions of "select", or a statement after many semicolons, is still found', async () => {
     const f = await detecting();
     try {
       const h = call('POST', '/notes', 'orders.shop', [['content-type', 'text/plain']]);
@@ -310,6 +310,10 @@ describe('detection: limits and their counters', () => {
       const o = request(f, h, FRONTEND, [Buffer.from(`${prose} 0 union all select password, email from users`)]);
       assert.equal(o.status, 403);
       assert.equal((attacks(f)[0].evidence as Json).rule, 'union-select');
+      // and a stacked statement after many harmless semicolons
+      const list = Array.from({ length: 10 }, (_, i) => `item ${i}; `).join('');
+      assert.equal(request(f, h, FRONTEND, [Buffer.from(`${list}done`)]).status, 200);
+      assert.equal(request(f, h, FRONTEND, [Buffer.from(`${list}x; waitfor delay '0:0:5'`)]).status, 403);
     } finally {
       await f.close();
     }

@@ -480,9 +480,9 @@ function anywhere(p: usize, len: usize, flags: u32): void {
     if (u > 0 && isWordByte(load<u8>(p + u - 1)) && !isDigitish(load<u8>(p + u - 1))) continue;
     if (unionAt(p, len, u)) return;
   }
-  // Stacked statements after ';'.
+  // Stacked statements after ';' (the first 64, each a few tokens lexed).
   if ((flags & F_SEMI) != 0) {
-    for (let i: usize = 0, n = 0; i < len && n < 4; i++) {
+    for (let i: usize = 0, n = 0; i < len && n < 64; i++) {
       if (load<u8>(p + i) != 0x3b) continue;
       n++;
       T.lex(p, len, i, 4);
