@@ -189,7 +189,7 @@ const COMMON: HostFunctionDef[] = [
     const size = pairsSize(pairs);
     const p = vm.memory.allocate(size);
     if (p === 0) return MEM;
-    writePairs(vm.memory, p, pairs);
+    if (!writePairs(vm.memory, p, pairs)) return MEM;
     return vm.memory.setU32(u(ptrPtr), p) && vm.memory.setU32(u(sizePtr), size) ? OK : MEM;
   }),
 

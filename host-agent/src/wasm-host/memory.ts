@@ -114,6 +114,21 @@ export class GuestMemory {
     this.dv.setUint32(ptr, value >>> 0, true);
   }
 
+  /** writeLatin1 and a NUL after it, within bounds the caller checked (inBounds) since the last
+   * allocation: header maps are many short strings, for which a loop beats a native call. */
+  writeLatin1NulUnchecked(ptr: number, s: string): number {
+    const n = s.length;
+    if (n < 48) {
+      const u8 = this.u8;
+      for (let i = 0; i < n; i++) u8[ptr + i] = s.charCodeAt(i);
+      u8[ptr + n] = 0;
+      return n + 1;
+    }
+    this.nodeBuf.write(s, ptr, n, 'latin1');
+    this.u8[ptr + n] = 0;
+    return n + 1;
+  }
+
   /** Allocates `size` bytes in the guest; 0 on failure. Views are refreshed lazily afterwards. */
   allocate(size: number): number {
     const p = this.allocator(size) >>> 0;

@@ -18,8 +18,10 @@ export function pairsSize(pairs: HeaderList): number {
   return size;
 }
 
-/** Writes the serialized pairs at `ptr`; the caller has allocated pairsSize(pairs) bytes there. */
-export function writePairs(mem: GuestMemory, ptr: number, pairs: HeaderList): void {
+/** Writes the serialized pairs at `ptr`, where the caller has allocated pairsSize(pairs) bytes;
+ * false (nothing written) when that block is not inside guest memory. */
+export function writePairs(mem: GuestMemory, ptr: number, pairs: HeaderList): boolean {
+  if (!mem.inBounds(ptr, pairsSize(pairs))) return false;
   mem.writeU32Unchecked(ptr, pairs.length);
   let sizes = ptr + 4;
   let data = ptr + 4 + pairs.length * 8;
@@ -27,11 +29,10 @@ export function writePairs(mem: GuestMemory, ptr: number, pairs: HeaderList): vo
     mem.writeU32Unchecked(sizes, name.length);
     mem.writeU32Unchecked(sizes + 4, value.length);
     sizes += 8;
-    data += mem.writeLatin1(data, name);
-    mem.setU8(data++, 0);
-    data += mem.writeLatin1(data, value);
-    mem.setU8(data++, 0);
+    data += mem.writeLatin1NulUnchecked(data, name);
+    data += mem.writeLatin1NulUnchecked(data, value);
   }
+  return true;
 }
 
 export function encodePairs(pairs: HeaderList): Uint8Array {

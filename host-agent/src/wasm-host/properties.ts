@@ -460,12 +460,25 @@ function encodeVal(v: Val): Uint8Array | undefined {
 
 export function splitPath(path: Uint8Array): string[] {
   const parts: string[] = [];
-  const b = Buffer.from(path.buffer, path.byteOffset, path.byteLength);
+  const n = path.byteLength;
   let start = 0;
-  while (start < b.byteLength) {
-    let end = b.indexOf(0, start);
-    if (end < 0) end = b.byteLength;
-    parts.push(b.toString('utf8', start, end));
+  while (start < n) {
+    // Segments are short ASCII names (a filter asks for several per request): read in a loop,
+    // UTF-8 decoded only when a byte says so.
+    let end = start;
+    let ascii = true;
+    for (; end < n; end++) {
+      const c = path[end];
+      if (c === 0) break;
+      if (c >= 0x80) ascii = false;
+    }
+    if (ascii) {
+      let seg = '';
+      for (let i = start; i < end; i++) seg += String.fromCharCode(path[i]);
+      parts.push(seg);
+    } else {
+      parts.push(Buffer.from(path.buffer, path.byteOffset + start, end - start).toString('utf8'));
+    }
     start = end + 1;
   }
   return parts;
