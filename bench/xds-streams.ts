@@ -49,7 +49,10 @@ export interface XdsStreamsOptions {
 const SELF = fileURLToPath(import.meta.url);
 const NAMESPACE = 'bench';
 
-function policies(mode: 'monitor' | 'protect') {
+/** The bench's policy; `change` (its number, -1 before any) goes into a path so that every
+ * change is new content: alternating only the mode would repeat earlier documents, which a cache
+ * keyed on content could answer without compiling. */
+function policies(mode: 'monitor' | 'protect', change = -1) {
   return loadPolicies(`apiVersion: meshward.io/v1alpha1
 kind: SecurityPolicy
 metadata: {name: bench, namespace: ${NAMESPACE}}
@@ -59,7 +62,7 @@ spec:
   ingress:
     - name: reads
       from: [{principal: "spiffe://cluster.local/ns/${NAMESPACE}/sa/frontend"}]
-      http: [{methods: [GET], paths: ["/api/orders", "/api/orders/*"]}]
+      http: [{methods: [GET], paths: ["/api/orders", "/api/orders/*", "/api/v${change + 1}/orders"]}]
     - name: admin
       from: [{principal: "spiffe://cluster.local/ns/${NAMESPACE}/sa/admin"}]
       http: [{methods: [GET, POST, DELETE], paths: ["/**"]}]
@@ -283,7 +286,7 @@ async function serverMeshward(n: number, perWorkload: number): Promise<void> {
         target = Infinity;
         reply({ type: 'changed', ms: performance.now() - t0, publishMs, nacks });
       };
-      distributor.update({ policies: policies(mode) });
+      distributor.update({ policies: policies(mode, Number(m.round)) });
       const publishMs = distributor.publish().durationMs;
     }
   });
