@@ -76,6 +76,8 @@ const workloadName = (i: number): string => `w${i}`;
 interface ServerReport {
   ms: number;
   publishMs: number;
+  /** CPU time (user + system) the server process spent on the change. */
+  cpuMs: number;
   nacks: number;
 }
 
@@ -126,6 +128,7 @@ class Child {
 interface Measurement {
   pushMs: number;
   publishMs: number;
+  cpuMs: number;
   bytesPerStream: number;
   heapPerStream: number;
   connectMs: number;
@@ -148,16 +151,19 @@ async function measure(kind: 'meshward' | 'floor', n: number, o: Required<XdsStr
     const idle = (await server.next('memory')) as unknown as MemoryReport;
     const times: number[] = [];
     const publish: number[] = [];
+    const cpu: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
       server.send({ type: 'change', round: r });
       const rep = (await server.next('changed')) as unknown as ServerReport;
       if (rep.nacks > 0) throw new Error(`${kind}: ${rep.nacks} NACKs during the bench`);
       times.push(rep.ms);
       publish.push(rep.publishMs);
+      cpu.push(rep.cpuMs);
     }
     return {
       pushMs: median(times),
       publishMs: median(publish),
+      cpuMs: median(cpu),
       bytesPerStream: (idle.rss - before.rss) / n,
       heapPerStream: (idle.heapUsed - before.heapUsed) / n,
       connectMs,
@@ -210,6 +216,9 @@ export async function benchXdsStreams(options: XdsStreamsOptions = {}): Promise<
       baseline: { name: 'bare @grpc/grpc-js server pushing one identical message', value: round(floor.pushMs, 1) },
       ratio: round(ours.pushMs / floor.pushMs, 2),
       compile_and_publish_ms: round(ours.publishMs, 1),
+      // Less sensitive to other load on the machine than the times: the server's CPU time.
+      server_cpu_ms: round(ours.cpuMs, 1),
+      floor_server_cpu_ms: round(floor.cpuMs, 1),
       ...common,
     });
     emit({
@@ -229,6 +238,11 @@ export async function benchXdsStreams(options: XdsStreamsOptions = {}): Promise<
 
 function reply(m: Msg): void {
   process.send!(m);
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
 }
 
 function memory(): MemoryReport {
@@ -281,10 +295,11 @@ async function serverMeshward(n: number, perWorkload: number): Promise<void> {
       nacks = 0;
       target = acks + n;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       onTarget = () => {
         onTarget = undefined;
         target = Infinity;
-        reply({ type: 'changed', ms: performance.now() - t0, publishMs, nacks });
+        reply({ type: 'changed', ms: performance.now() - t0, publishMs, cpuMs: cpuMs(cpu0), nacks });
       };
       distributor.update({ policies: policies(mode, Number(m.round)) });
       const publishMs = distributor.publish().durationMs;
@@ -346,10 +361,11 @@ async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void>
     if (m.type === 'change') {
       target = replies + n;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       onTarget = () => {
         onTarget = undefined;
         target = Infinity;
-        reply({ type: 'changed', ms: performance.now() - t0, publishMs: 0, nacks: 0 });
+        reply({ type: 'changed', ms: performance.now() - t0, publishMs: 0, cpuMs: cpuMs(cpu0), nacks: 0 });
       };
       for (const call of calls) call.write(message);
     }

@@ -21,7 +21,7 @@
 import type { NackRecord } from './hooks.js';
 import type { DeltaDiscoveryRequestMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
-import { sharedBody, sharedVersion, withNonce } from './shared-responses.js';
+import { sharedResponse, sharedVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
 import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
 import type { TypeTraits } from './type-urls.js';
@@ -36,6 +36,9 @@ interface DeltaType {
   known: Map<string, string | null>;
   /** Names to announce as removed whatever `known` says (wildcard unsubscribe). */
   forceRemoved: Set<string>;
+  /** The subscription (`*` and names) as a key for responses shared between streams; undefined
+   * after it changes, until next needed. */
+  subscriptionKey: string | undefined;
   sentVersion: string | undefined;
   ackedVersion: string | undefined;
   nonce: string | undefined;
@@ -112,6 +115,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       names: new Set(),
       known: new Map(),
       forceRemoved: new Set(),
+      subscriptionKey: undefined,
       sentVersion: undefined,
       ackedVersion: undefined,
       nonce: undefined,
@@ -127,6 +131,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
   private subscribe(t: DeltaType, req: DeltaDiscoveryRequestMsg, first: boolean): void {
     const sub = req.resource_names_subscribe;
     const unsub = req.resource_names_unsubscribe;
+    if (first || sub.length > 0 || unsub.length > 0) t.subscriptionKey = undefined;
     if (first) {
       if (t.traits.legacyWildcard && sub.length === 0 && unsub.length === 0) t.wildcard = true;
       for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) t.known.set(name, version);
@@ -169,30 +174,40 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     if (!view) return; // no snapshot for this node yet
     const send: Resource[] = [];
     const removed: string[] = [];
-    const consider = (name: string): void => {
-      const r = view.resources.get(name);
-      if (r) {
-        if (t.known.get(name) !== r.version) send.push(r);
-      } else if (t.known.get(name) !== null) {
-        removed.push(name);
-      }
-    };
     if (t.wildcard) {
-      for (const name of view.resources.keys()) consider(name);
-      for (const name of t.names) if (!view.resources.has(name)) consider(name);
+      for (const name of view.resources.keys()) this.consider(t, view, name, send, removed);
+      for (const name of t.names) if (!view.resources.has(name)) this.consider(t, view, name, send, removed);
       for (const [name, v] of t.known) if (v !== null && !view.resources.has(name) && !t.names.has(name)) removed.push(name);
     } else {
-      for (const name of t.names) consider(name);
+      for (const name of t.names) this.consider(t, view, name, send, removed);
     }
-    for (const name of t.forceRemoved) {
-      if (!view.resources.has(name) && !removed.includes(name)) removed.push(name);
-      else if (view.resources.has(name) && !send.some((r) => r.name === name)) send.push(view.resources.get(name)!);
+    if (t.forceRemoved.size > 0) {
+      for (const name of t.forceRemoved) {
+        if (!view.resources.has(name) && !removed.includes(name)) removed.push(name);
+        else if (view.resources.has(name) && !send.some((r) => r.name === name)) send.push(view.resources.get(name)!);
+      }
+      t.forceRemoved.clear();
     }
-    t.forceRemoved.clear();
     if (send.length === 0 && removed.length === 0) return;
 
-    const nonce = this.nextNonce();
     const version = this.subsetVersion(t, view);
+    // Within one view a name has one version, and the subscription decides the set version:
+    // the subscription and the names sent and removed, in order, decide the bytes.
+    let signature = `${this.subscriptionKey(t)}\u0001`;
+    for (const r of send) signature += `${r.name}\u0000`;
+    signature += '\u0001';
+    for (const name of removed) signature += `${name}\u0000`;
+    const response = sharedResponse(view, signature, () =>
+      this.ctx.encode.delta({
+        system_version_info: version,
+        resources: send.map((r) => ({ name: r.name, version: r.version, resource: { type_url: t.typeUrl, value: r.body } })),
+        type_url: t.typeUrl,
+        removed_resources: removed,
+        nonce: '',
+        control_plane: { identifier: this.ctx.controlPlaneId },
+      }),
+    );
+    const nonce = this.nonceFor(response);
     const summary = send.map((r) => ({ name: r.name, version: r.version }));
     if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources: summary, removed, cause });
     for (const r of summary) t.known.set(r.name, r.version);
@@ -208,18 +223,22 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     if (cause === 'push') m.pushes++;
     m.resourcesSent += send.length;
     m.removalsSent += removed.length;
-    const signature = `${version}\u0000${summary.map((r) => `${r.name}@${r.version}`).join(',')}\u0000${removed.join(',')}`;
-    const body = sharedBody(view, signature, () =>
-      this.ctx.encode.delta({
-        system_version_info: version,
-        resources: send.map((r) => ({ name: r.name, version: r.version, resource: { type_url: t.typeUrl, value: r.body } })),
-        type_url: t.typeUrl,
-        removed_resources: removed,
-        nonce: '',
-        control_plane: { identifier: this.ctx.controlPlaneId },
-      }),
-    );
-    this.send(withNonce(body, nonce));
+    this.sendShared(response, nonce);
+  }
+
+  /** Adds `name` to what a response sends (the client lacks this version) or names as removed
+   * (it is gone and the client was not told so). */
+  private consider(t: DeltaType, view: TypeResources, name: string, send: Resource[], removed: string[]): void {
+    const r = view.resources.get(name);
+    if (r) {
+      if (t.known.get(name) !== r.version) send.push(r);
+    } else if (t.known.get(name) !== null) {
+      removed.push(name);
+    }
+  }
+
+  private subscriptionKey(t: DeltaType): string {
+    return (t.subscriptionKey ??= `${t.wildcard ? '*' : ''}\u0000${[...t.names].join('\u0000')}`);
   }
 
   /** The version of what the client subscribes to (informational in Delta). */
@@ -230,7 +249,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       for (const n of t.names) if (!all.has(n)) extra = true;
       if (!extra) return view.version;
     }
-    return sharedVersion(view, `${t.wildcard ? '*' : ''}\u0000${[...t.names].join('\u0000')}`, () => {
+    return sharedVersion(view, this.subscriptionKey(t), () => {
       const subset: Resource[] = [];
       if (t.wildcard) subset.push(...all.values());
       else for (const n of t.names) if (all.has(n)) subset.push(all.get(n)!);

@@ -80,6 +80,21 @@ describe('SnapshotCache', () => {
     assert.throws(() => cache.setSnapshot(ORDERS_KEY, Snapshot.from([broken])), /does not decode|inconsistent/);
   });
 
+  it('a snapshot with the current versions is not run through the rules again, but its content hashes still are', () => {
+    let validated = 0;
+    const cache = new SnapshotCache({ rules: { validate: (r) => (validated++, meshwardRules.validate!(r)) } });
+    cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 1));
+    assert.equal(validated, 2);
+    assert.equal(cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 1)), false);
+    assert.deepEqual(cache.setSnapshots(new Map([[ORDERS_KEY, workloadSnapshot('shop', 'orders', 1)]])), []);
+    assert.equal(validated, 2, 'names and versions of resources that passed: nothing new to validate');
+    const [http, net] = workloadResources('shop', 'orders', 1);
+    const tampered = { ...http, body: Buffer.from(http.body).fill(0, 0, 4) };
+    assert.throws(() => cache.setSnapshot(ORDERS_KEY, Snapshot.from([tampered, net])), /not the content hash/);
+    cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 2));
+    assert.equal(validated, 4, 'new content is validated');
+  });
+
   it('a name given twice in one type is refused when the snapshot is made', () => {
     const [a] = workloadResources('shop', 'orders', 1);
     assert.throws(() => Snapshot.from([a, a]), (err: XdsError) => err.code === 'XDS_SNAPSHOT_INCONSISTENT' && /given twice/.test(err.message));
