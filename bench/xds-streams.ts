@@ -3,7 +3,8 @@
 // clients:
 // - xds.push_all_acked: from a policy change (recompiling every workload and publishing the
 //   snapshots) to every stream's ACK of the push; the floor is a bare @grpc/grpc-js server
-//   writing one identical, pre-serialised message to every stream and counting the replies.
+//   writing one identical message, encoded once per push, to every stream and counting the
+//   replies that ACK it (decoding each, the least an xDS server must do to know it was ACKed).
 // - xds.idle_stream_memory: server RSS per idle stream (after every stream got its first
 //   configuration and ACKed it); the floor holds bare grpc-js streams that got one message.
 //
@@ -308,37 +309,46 @@ async function serverMeshward(n: number, perWorkload: number): Promise<void> {
 }
 
 /** The floor: a bare grpc-js server on the same method, answering each stream's first request
- * and then, on a change, writing one pre-serialised message to every stream. */
+ * and then, on a change, writing one message (encoded once, a nonce of its own) to every stream
+ * and counting the replies that ACK it (decoded, as any xDS server must to tell an ACK). */
 async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void> {
   const codecs = discoveryCodecs();
   // A message of the size Meshward sends: one workload's HTTP filter configuration.
   const { compile } = await import('../control-plane/src/compile/index.js');
   const compiled = compile(policies('protect'), { namespace: NAMESPACE, name: workloadName(0), labels: { tier: 'bench' } });
   const [http] = ecdsResources({ namespace: NAMESPACE, name: workloadName(0) }, compiled.json, { code: { local: { filename: '/etc/meshward/meshward.wasm' } } });
-  const message =
+  // One message per push, the same for every stream, with a nonce of its own per push.
+  const encode = (nonce: string): Buffer =>
     protocol === 'delta'
-      ? codecs.deltaResponse.encode({ system_version_info: http.version, resources: [{ name: http.name, version: http.version, resource: { type_url: TYPE_URL.extensionConfig, value: http.body } }], type_url: TYPE_URL.extensionConfig, removed_resources: [], nonce: '1' })
-      : codecs.response.encode({ version_info: http.version, resources: [{ type_url: TYPE_URL.extensionConfig, value: http.body }], type_url: TYPE_URL.extensionConfig, nonce: '1' });
-  const calls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
+      ? codecs.deltaResponse.encode({ system_version_info: http.version, resources: [{ name: http.name, version: http.version, resource: { type_url: TYPE_URL.extensionConfig, value: http.body } }], type_url: TYPE_URL.extensionConfig, removed_resources: [], nonce })
+      : codecs.response.encode({ version_info: http.version, resources: [{ type_url: TYPE_URL.extensionConfig, value: http.body }], type_url: TYPE_URL.extensionConfig, nonce });
+  let pushes = 1;
+  let nonce = String(pushes);
+  let message = encode(nonce);
+  const calls: grpc.ServerDuplexStream<Reply, Buffer>[] = [];
   let replies = 0;
   let target = Infinity;
   let onTarget: (() => void) | undefined;
   const raw = (b: Buffer): Buffer => b;
   const server = new grpc.Server();
   const path = protocol === 'delta' ? METHOD.adsDelta : METHOD.adsSotw;
+  // What any xDS server must do with a reply to know a push was ACKed, and no more: decode it
+  // and see that it answers the latest push (its nonce) without error_detail.
+  type Reply = { response_nonce: string; error_detail?: unknown };
+  const decode: (b: Buffer) => Reply = protocol === 'delta' ? codecs.deltaRequest.decode : codecs.request.decode;
   server.addService(
-    { Stream: { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+    { Stream: { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: decode, responseSerialize: raw, responseDeserialize: raw } },
     {
-      Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      Stream: (call: grpc.ServerDuplexStream<Reply, Buffer>) => {
         let first = true;
         calls.push(call);
-        call.on('data', () => {
+        call.on('data', (r: Reply) => {
           if (first) {
             first = false;
             call.write(message);
             return;
           }
-          if (++replies >= target) onTarget?.();
+          if (r.response_nonce === nonce && !r.error_detail && ++replies >= target) onTarget?.();
         });
         call.on('error', () => {});
       },
@@ -367,6 +377,8 @@ async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void>
         target = Infinity;
         reply({ type: 'changed', ms: performance.now() - t0, publishMs: 0, cpuMs: cpuMs(cpu0), nacks: 0 });
       };
+      nonce = String(++pushes);
+      message = encode(nonce);
       for (const call of calls) call.write(message);
     }
   });

@@ -89,7 +89,8 @@ export class XdsServer {
       controlPlaneId: options.controlPlaneId ?? `meshward@${hostname()}#${process.pid}`,
       closed: (stream) => this.streamSet.delete(stream),
     };
-    this.grpcServer = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, ...options.grpcOptions });
+    // Channelz off: nothing here reads it, and it keeps a trace and counters per connection and call.
+    this.grpcServer = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.enable_channelz': 0, ...options.grpcOptions });
     const sotw = (service: 'ads' | 'ecds', implied?: string): grpc.handleBidiStreamingCall<unknown, Buffer> => (call) =>
       this.accept(call, (t) => new SotwStream(this.ctx, t, service, implied));
     const delta = (service: 'ads' | 'ecds', implied?: string): grpc.handleBidiStreamingCall<unknown, Buffer> => (call) =>

@@ -39,6 +39,8 @@ interface DeltaType {
   /** The subscription (`*` and names) as a key for responses shared between streams; undefined
    * after it changes, until next needed. */
   subscriptionKey: string | undefined;
+  /** A request changed the subscription since the last response was worked out. */
+  subscriptionChanged: boolean;
   sentVersion: string | undefined;
   ackedVersion: string | undefined;
   nonce: string | undefined;
@@ -81,8 +83,12 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       }
     }
     this.subscribe(t, req, first);
+    if (first || req.resource_names_subscribe.length > 0 || req.resource_names_unsubscribe.length > 0) t.subscriptionChanged = true;
     if (t.outstanding) return; // the subscription change goes out with the next response
     const changeAt = t.deferredChangeAt;
+    // A bare ACK (or NACK, or stale nonce) after which neither the subscription nor the
+    // resources changed: the client holds what it was sent, there is nothing to look for.
+    if (changeAt === undefined && !t.subscriptionChanged) return;
     t.deferredChangeAt = undefined;
     this.respond(t, changeAt === undefined ? 'request' : 'push', changeAt);
   }
@@ -116,6 +122,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       known: new Map(),
       forceRemoved: new Set(),
       subscriptionKey: undefined,
+      subscriptionChanged: false,
       sentVersion: undefined,
       ackedVersion: undefined,
       nonce: undefined,
@@ -170,6 +177,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
   }
 
   private respond(t: DeltaType, cause: 'request' | 'push', changedAt: number | undefined): void {
+    t.subscriptionChanged = false; // worked out from the whole subscription below
     const view = this.ctx.watcher.fetch(this.key!, t.typeUrl);
     if (!view) return; // no snapshot for this node yet
     const send: Resource[] = [];
