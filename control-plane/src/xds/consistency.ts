@@ -59,15 +59,21 @@ function checkExtensionConfig(r: Resource): string | undefined {
   const typed = tec.typed_config as AnyV | null;
   if (!typed) return 'typed_config is missing';
   // A workload's filter under its own name and under the generic one (checked in a row: names
-  // sort so) carries the same typed_config: checked once. A copy, since bodies are mutable.
+  // sort so) carries the same typed_config: checked once. Compared with a copy, since bodies
+  // are mutable; the copy goes into one reused buffer.
   const last = lastTypedConfig;
-  if (last && last.typeUrl === typed.type_url && Buffer.compare(last.value, typed.value) === 0) return last.problem;
+  const value = typed.value;
+  if (last.typeUrl === typed.type_url && last.length === value.length && Buffer.compare(last.bytes.subarray(0, last.length), value) === 0) return last.problem;
   const problem = checkTypedConfig(typed);
-  lastTypedConfig = { typeUrl: typed.type_url, value: Buffer.from(typed.value), problem };
+  if (last.bytes.length < value.length) last.bytes = Buffer.allocUnsafeSlow(Math.max(value.length, 2 * last.bytes.length));
+  last.bytes.set(value);
+  last.length = value.length;
+  last.typeUrl = typed.type_url;
+  last.problem = problem;
   return problem;
 }
 
-let lastTypedConfig: { typeUrl: string; value: Buffer; problem: string | undefined } | undefined;
+const lastTypedConfig: { typeUrl: string; bytes: Buffer; length: number; problem: string | undefined } = { typeUrl: '', bytes: Buffer.allocUnsafeSlow(4096), length: 0, problem: undefined };
 
 function checkTypedConfig(typed: AnyV): string | undefined {
   if (typed.type_url !== TYPE_URL.httpWasm && typed.type_url !== TYPE_URL.networkWasm) return undefined; // not a Wasm filter: decodes, nothing more to say
