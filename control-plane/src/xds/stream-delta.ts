@@ -39,6 +39,8 @@ interface DeltaType {
   /** The subscription (`*` and names) as a key for responses shared between streams; undefined
    * after it changes, until next needed. */
   subscriptionKey: string | undefined;
+  /** The signature of a response sending every subscribed name (kept as subscriptionKey is). */
+  wholeSignature: string | undefined;
   /** A request changed the subscription since the last response was worked out. */
   subscriptionChanged: boolean;
   sentVersion: string | undefined;
@@ -122,6 +124,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       known: new Map(),
       forceRemoved: new Set(),
       subscriptionKey: undefined,
+      wholeSignature: undefined,
       subscriptionChanged: false,
       sentVersion: undefined,
       ackedVersion: undefined,
@@ -138,7 +141,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
   private subscribe(t: DeltaType, req: DeltaDiscoveryRequestMsg, first: boolean): void {
     const sub = req.resource_names_subscribe;
     const unsub = req.resource_names_unsubscribe;
-    if (first || sub.length > 0 || unsub.length > 0) t.subscriptionKey = undefined;
+    if (first || sub.length > 0 || unsub.length > 0) t.subscriptionKey = t.wholeSignature = undefined;
     if (first) {
       if (t.traits.legacyWildcard && sub.length === 0 && unsub.length === 0) t.wildcard = true;
       for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) t.known.set(name, version);
@@ -189,7 +192,8 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     } else {
       for (const name of t.names) this.consider(t, view, name, send, removed);
     }
-    if (t.forceRemoved.size > 0) {
+    const forced = t.forceRemoved.size > 0;
+    if (forced) {
       for (const name of t.forceRemoved) {
         if (!view.resources.has(name) && !removed.includes(name)) removed.push(name);
         else if (view.resources.has(name) && !send.some((r) => r.name === name)) send.push(view.resources.get(name)!);
@@ -201,10 +205,16 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     const version = this.subsetVersion(t, view);
     // Within one view a name has one version, and the subscription decides the set version:
     // the subscription and the names sent and removed, in order, decide the bytes.
-    let signature = `${this.subscriptionKey(t)}\u0001`;
-    for (const r of send) signature += `${r.name}\u0000`;
-    signature += '\u0001';
-    for (const name of removed) signature += `${name}\u0000`;
+    let signature: string;
+    if (!t.wildcard && !forced && removed.length === 0 && send.length === t.names.size) {
+      // Every subscribed name, in subscription order, nothing removed: a push's usual response.
+      signature = (t.wholeSignature ??= `${this.subscriptionKey(t)}\u0002`);
+    } else {
+      signature = `${this.subscriptionKey(t)}\u0001`;
+      for (const r of send) signature += `${r.name}\u0000`;
+      signature += '\u0001';
+      for (const name of removed) signature += `${name}\u0000`;
+    }
     const response = sharedResponse(view, signature, () =>
       this.ctx.encode.delta({
         system_version_info: version,
