@@ -3,7 +3,8 @@
 // clients:
 // - xds.push_all_acked: from a policy change (recompiling every workload and publishing the
 //   snapshots) to every stream's ACK of the push; the floor is a bare @grpc/grpc-js server
-//   writing one identical, pre-serialised message to every stream and counting the replies.
+//   writing one identical message, encoded once per push, to every stream and counting the
+//   replies that ACK it (decoding each, the least an xDS server must do to know it was ACKed).
 // - xds.idle_stream_memory: server RSS per idle stream (after every stream got its first
 //   configuration and ACKed it); the floor holds bare grpc-js streams that got one message.
 //
@@ -49,7 +50,10 @@ export interface XdsStreamsOptions {
 const SELF = fileURLToPath(import.meta.url);
 const NAMESPACE = 'bench';
 
-function policies(mode: 'monitor' | 'protect') {
+/** The bench's policy; `change` (its number, -1 before any) goes into a path so that every
+ * change is new content: alternating only the mode would repeat earlier documents, which a cache
+ * keyed on content could answer without compiling. */
+function policies(mode: 'monitor' | 'protect', change = -1) {
   return loadPolicies(`apiVersion: meshward.io/v1alpha1
 kind: SecurityPolicy
 metadata: {name: bench, namespace: ${NAMESPACE}}
@@ -59,7 +63,7 @@ spec:
   ingress:
     - name: reads
       from: [{principal: "spiffe://cluster.local/ns/${NAMESPACE}/sa/frontend"}]
-      http: [{methods: [GET], paths: ["/api/orders", "/api/orders/*"]}]
+      http: [{methods: [GET], paths: ["/api/orders", "/api/orders/*", "/api/v${change + 1}/orders"]}]
     - name: admin
       from: [{principal: "spiffe://cluster.local/ns/${NAMESPACE}/sa/admin"}]
       http: [{methods: [GET, POST, DELETE], paths: ["/**"]}]
@@ -73,6 +77,8 @@ const workloadName = (i: number): string => `w${i}`;
 interface ServerReport {
   ms: number;
   publishMs: number;
+  /** CPU time (user + system) the server process spent on the change. */
+  cpuMs: number;
   nacks: number;
 }
 
@@ -123,6 +129,7 @@ class Child {
 interface Measurement {
   pushMs: number;
   publishMs: number;
+  cpuMs: number;
   bytesPerStream: number;
   heapPerStream: number;
   connectMs: number;
@@ -145,16 +152,19 @@ async function measure(kind: 'meshward' | 'floor', n: number, o: Required<XdsStr
     const idle = (await server.next('memory')) as unknown as MemoryReport;
     const times: number[] = [];
     const publish: number[] = [];
+    const cpu: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
       server.send({ type: 'change', round: r });
       const rep = (await server.next('changed')) as unknown as ServerReport;
       if (rep.nacks > 0) throw new Error(`${kind}: ${rep.nacks} NACKs during the bench`);
       times.push(rep.ms);
       publish.push(rep.publishMs);
+      cpu.push(rep.cpuMs);
     }
     return {
       pushMs: median(times),
       publishMs: median(publish),
+      cpuMs: median(cpu),
       bytesPerStream: (idle.rss - before.rss) / n,
       heapPerStream: (idle.heapUsed - before.heapUsed) / n,
       connectMs,
@@ -207,6 +217,9 @@ export async function benchXdsStreams(options: XdsStreamsOptions = {}): Promise<
       baseline: { name: 'bare @grpc/grpc-js server pushing one identical message', value: round(floor.pushMs, 1) },
       ratio: round(ours.pushMs / floor.pushMs, 2),
       compile_and_publish_ms: round(ours.publishMs, 1),
+      // Less sensitive to other load on the machine than the times: the server's CPU time.
+      server_cpu_ms: round(ours.cpuMs, 1),
+      floor_server_cpu_ms: round(floor.cpuMs, 1),
       ...common,
     });
     emit({
@@ -226,6 +239,11 @@ export async function benchXdsStreams(options: XdsStreamsOptions = {}): Promise<
 
 function reply(m: Msg): void {
   process.send!(m);
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
 }
 
 function memory(): MemoryReport {
@@ -278,49 +296,59 @@ async function serverMeshward(n: number, perWorkload: number): Promise<void> {
       nacks = 0;
       target = acks + n;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       onTarget = () => {
         onTarget = undefined;
         target = Infinity;
-        reply({ type: 'changed', ms: performance.now() - t0, publishMs, nacks });
+        reply({ type: 'changed', ms: performance.now() - t0, publishMs, cpuMs: cpuMs(cpu0), nacks });
       };
-      distributor.update({ policies: policies(mode) });
+      distributor.update({ policies: policies(mode, Number(m.round)) });
       const publishMs = distributor.publish().durationMs;
     }
   });
 }
 
 /** The floor: a bare grpc-js server on the same method, answering each stream's first request
- * and then, on a change, writing one pre-serialised message to every stream. */
+ * and then, on a change, writing one message (encoded once, a nonce of its own) to every stream
+ * and counting the replies that ACK it (decoded, as any xDS server must to tell an ACK). */
 async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void> {
   const codecs = discoveryCodecs();
   // A message of the size Meshward sends: one workload's HTTP filter configuration.
   const { compile } = await import('../control-plane/src/compile/index.js');
   const compiled = compile(policies('protect'), { namespace: NAMESPACE, name: workloadName(0), labels: { tier: 'bench' } });
   const [http] = ecdsResources({ namespace: NAMESPACE, name: workloadName(0) }, compiled.json, { code: { local: { filename: '/etc/meshward/meshward.wasm' } } });
-  const message =
+  // One message per push, the same for every stream, with a nonce of its own per push.
+  const encode = (nonce: string): Buffer =>
     protocol === 'delta'
-      ? codecs.deltaResponse.encode({ system_version_info: http.version, resources: [{ name: http.name, version: http.version, resource: { type_url: TYPE_URL.extensionConfig, value: http.body } }], type_url: TYPE_URL.extensionConfig, removed_resources: [], nonce: '1' })
-      : codecs.response.encode({ version_info: http.version, resources: [{ type_url: TYPE_URL.extensionConfig, value: http.body }], type_url: TYPE_URL.extensionConfig, nonce: '1' });
-  const calls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
+      ? codecs.deltaResponse.encode({ system_version_info: http.version, resources: [{ name: http.name, version: http.version, resource: { type_url: TYPE_URL.extensionConfig, value: http.body } }], type_url: TYPE_URL.extensionConfig, removed_resources: [], nonce })
+      : codecs.response.encode({ version_info: http.version, resources: [{ type_url: TYPE_URL.extensionConfig, value: http.body }], type_url: TYPE_URL.extensionConfig, nonce });
+  let pushes = 1;
+  let nonce = String(pushes);
+  let message = encode(nonce);
+  const calls: grpc.ServerDuplexStream<Reply, Buffer>[] = [];
   let replies = 0;
   let target = Infinity;
   let onTarget: (() => void) | undefined;
   const raw = (b: Buffer): Buffer => b;
   const server = new grpc.Server();
   const path = protocol === 'delta' ? METHOD.adsDelta : METHOD.adsSotw;
+  // What any xDS server must do with a reply to know a push was ACKed, and no more: decode it
+  // and see that it answers the latest push (its nonce) without error_detail.
+  type Reply = { response_nonce: string; error_detail?: unknown };
+  const decode: (b: Buffer) => Reply = protocol === 'delta' ? codecs.deltaRequest.decode : codecs.request.decode;
   server.addService(
-    { Stream: { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+    { Stream: { path, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: decode, responseSerialize: raw, responseDeserialize: raw } },
     {
-      Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      Stream: (call: grpc.ServerDuplexStream<Reply, Buffer>) => {
         let first = true;
         calls.push(call);
-        call.on('data', () => {
+        call.on('data', (r: Reply) => {
           if (first) {
             first = false;
             call.write(message);
             return;
           }
-          if (++replies >= target) onTarget?.();
+          if (r.response_nonce === nonce && !r.error_detail && ++replies >= target) onTarget?.();
         });
         call.on('error', () => {});
       },
@@ -343,11 +371,14 @@ async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void>
     if (m.type === 'change') {
       target = replies + n;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       onTarget = () => {
         onTarget = undefined;
         target = Infinity;
-        reply({ type: 'changed', ms: performance.now() - t0, publishMs: 0, nacks: 0 });
+        reply({ type: 'changed', ms: performance.now() - t0, publishMs: 0, cpuMs: cpuMs(cpu0), nacks: 0 });
       };
+      nonce = String(++pushes);
+      message = encode(nonce);
       for (const call of calls) call.write(message);
     }
   });

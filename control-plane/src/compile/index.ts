@@ -1,6 +1,6 @@
 // What other rooms may use from compile/: the compiler, its inputs and outputs, and the
 // compiled contract (filter-config.ts).
-export { compile, compilePolicyFiles, type CompileResult } from './compile.js';
+export { compile, compilePolicyFiles, PolicyCompiler, type CompileResult } from './compile.js';
 export { CompileError, type CompileErrorCode } from './errors.js';
 export { type CompileOptions } from './options.js';
 export { type Workload } from './select.js';

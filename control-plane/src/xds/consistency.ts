@@ -58,6 +58,24 @@ function checkExtensionConfig(r: Resource): string | undefined {
   if (tec.name !== r.name) return `its name field ${JSON.stringify(tec.name)} differs from the resource name`;
   const typed = tec.typed_config as AnyV | null;
   if (!typed) return 'typed_config is missing';
+  // A workload's filter under its own name and under the generic one (checked in a row: names
+  // sort so) carries the same typed_config: checked once. Compared with a copy, since bodies
+  // are mutable; the copy goes into one reused buffer.
+  const last = lastTypedConfig;
+  const value = typed.value;
+  if (last.typeUrl === typed.type_url && last.length === value.length && Buffer.compare(last.bytes.subarray(0, last.length), value) === 0) return last.problem;
+  const problem = checkTypedConfig(typed);
+  if (last.bytes.length < value.length) last.bytes = Buffer.allocUnsafeSlow(Math.max(value.length, 2 * last.bytes.length));
+  last.bytes.set(value);
+  last.length = value.length;
+  last.typeUrl = typed.type_url;
+  last.problem = problem;
+  return problem;
+}
+
+const lastTypedConfig: { typeUrl: string; bytes: Buffer; length: number; problem: string | undefined } = { typeUrl: '', bytes: Buffer.allocUnsafeSlow(4096), length: 0, problem: undefined };
+
+function checkTypedConfig(typed: AnyV): string | undefined {
   if (typed.type_url !== TYPE_URL.httpWasm && typed.type_url !== TYPE_URL.networkWasm) return undefined; // not a Wasm filter: decodes, nothing more to say
   const plugin = decodeRaw(typed.type_url, typed.value).config as Obj | null;
   if (!plugin) return 'typed_config (Wasm): config is missing';
@@ -80,14 +98,21 @@ function checkAgentConfig(r: Resource): string | undefined {
   return undefined;
 }
 
+/** The last text checkJson parsed and what it found: the HTTP and network filters of a workload
+ * carry the same policy, and so do its agent's entries. */
+let lastJson: { text: string; where: string; problem: string | undefined } | undefined;
+
 function checkJson(text: string, where: string): string | undefined {
+  if (lastJson?.text === text && lastJson.where === where) return lastJson.problem;
+  let problem: string | undefined;
   try {
     const doc = JSON.parse(text) as unknown;
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return `${where}: expected a JSON object`;
-    return undefined;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) problem = `${where}: expected a JSON object`;
   } catch (err) {
-    return `${where}: not JSON (${(err as Error).message})`;
+    problem = `${where}: not JSON (${(err as Error).message})`;
   }
+  lastJson = { text, where, problem };
+  return problem;
 }
 
 /** Both rule sets' references and validations, in order. */

@@ -3,7 +3,7 @@
 // published to the cache, debounced so a burst of policy edits compiles once. All or nothing:
 // if any workload fails to compile, or any snapshot fails its check, nothing is published and
 // the previous snapshots stay.
-import { compile, type CompileResult } from '../compile/compile.js';
+import { PolicyCompiler, type CompileResult } from '../compile/compile.js';
 import { compileAgent } from '../compile/compile-agent.js';
 import type { CompileOptions } from '../compile/options.js';
 import type { SecurityPolicy } from '../policy/types.js';
@@ -131,11 +131,13 @@ export class PolicyDistributor {
     const snapshots = new Map<string, Snapshot>();
     const byNode = new Map<string, AgentWorkload[]>();
     const failures: string[] = [];
+    // Workloads selecting the same policies share all but their names: compiled once per selection.
+    const compiler = new PolicyCompiler(this.policies);
     for (const w of this.inventory) {
       let compiled: CompileResult;
       try {
         const options = typeof this.options.compileOptions === 'function' ? this.options.compileOptions(w) : this.options.compileOptions;
-        compiled = compile(this.policies, { namespace: w.namespace, name: w.name, labels: w.labels }, options);
+        compiled = compiler.compile({ namespace: w.namespace, name: w.name, labels: w.labels }, options);
       } catch (err) {
         failures.push(`${workloadId(w)}: ${(err as Error).message}`);
         continue;

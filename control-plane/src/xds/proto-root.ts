@@ -84,13 +84,23 @@ export function typeUrlOf(fullName: string): string {
 
 /** The message type a type URL names; throws XdsError(XDS_UNKNOWN_TYPE) when the root lacks it. */
 export function messageType(typeUrlOrName: string, root: protobuf.Root = xdsProtoRoot()): protobuf.Type {
+  // Remembered per root: Root.lookup splits and walks the name each time, and publishing checks
+  // decode every resource.
+  let types = typesByRoot.get(root);
+  if (!types) typesByRoot.set(root, (types = new Map()));
+  let found = types.get(typeUrlOrName);
+  if (found) return found;
   const name = typeUrlOrName.slice(typeUrlOrName.lastIndexOf('/') + 1);
-  const found = root.lookup(name);
-  if (!(found instanceof protobuf.Type)) {
+  const looked = root.lookup(name);
+  if (!(looked instanceof protobuf.Type)) {
     throw new XdsError('XDS_UNKNOWN_TYPE', `${typeUrlOrName}: no such message type in the xDS proto root; load its .proto in proto-root.ts`);
   }
+  found = looked;
+  types.set(typeUrlOrName, found);
   return found;
 }
+
+const typesByRoot = new WeakMap<protobuf.Root, Map<string, protobuf.Type>>();
 
 /** A packed google.protobuf.Any as the wire messages hold it. */
 export interface AnyValue {

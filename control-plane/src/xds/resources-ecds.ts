@@ -67,18 +67,100 @@ export function ecdsResources(
   ];
 }
 
+// This runs for every workload on every publish, and most of each resource is the same for every
+// workload: the PluginConfig fields around `configuration` are encoded once per options object
+// (by protobufjs, which writes fields in number order: name, root_id, vm_config before
+// configuration = 4, fail_open after), and the rest is written here as protobufjs would write it.
+// resources.test.ts compares the bytes with protobufjs's own encoding of the whole message.
+
+/** PluginConfig's encoded fields before `configuration` (name, root_id, vm_config) and after it
+ * (fail_open), per options object and plugin name. */
+const pluginParts = new WeakMap<WasmFilterOptions, Map<string, { head: Buffer; tail: Buffer }>>();
+
+function pluginAround(o: WasmFilterOptions, pluginName: string): { head: Buffer; tail: Buffer } {
+  let byName = pluginParts.get(o);
+  if (!byName) pluginParts.set(o, (byName = new Map()));
+  let parts = byName.get(pluginName);
+  if (!parts) {
+    const type = 'envoy.extensions.wasm.v3.PluginConfig';
+    parts = {
+      head: Buffer.from(encodeTrusted(type, { name: pluginName, root_id: o.rootId ?? 'meshward', vm_config: vmConfig(o) })),
+      tail: Buffer.from(encodeTrusted(type, { fail_open: o.failOpen ?? false })),
+    };
+    byName.set(pluginName, parts);
+  }
+  return parts;
+}
+
+/** The last configuration's PluginConfig field 4 (an Any packing a StringValue): a workload's
+ * resources all carry it, and ecdsResources is called for them in a row. */
+let lastConfiguration: { text: string; field: Buffer } | undefined;
+
+function configurationField(configuration: string): Buffer {
+  if (lastConfiguration?.text === configuration) return lastConfiguration.field;
+  const textLength = Buffer.byteLength(configuration, 'utf8');
+  const typeUrlLength = Buffer.byteLength(TYPE_URL.stringValue);
+  const stringValue = ldSize(textLength); // StringValue {value = 1}
+  const any = ldSize(typeUrlLength) + ldSize(stringValue); // Any {type_url = 1, value = 2}
+  const out = new Out(ldSize(any));
+  out.tag(4, any).tag(1, typeUrlLength).string(TYPE_URL.stringValue).tag(2, stringValue).tag(1, textLength).string(configuration);
+  lastConfiguration = { text: configuration, field: out.buffer };
+  return out.buffer;
+}
+
 function extensionConfig(name: string, wasmType: string, pluginName: string, configuration: string, o: WasmFilterOptions): Resource {
-  // Built with encodeTrusted (this runs for every workload on every publish); the shape is
-  // fixed and resources.test.ts decodes every field back.
-  const plugin = {
-    name: pluginName,
-    root_id: o.rootId ?? 'meshward',
-    vm_config: vmConfig(o),
-    configuration: { type_url: TYPE_URL.stringValue, value: encodeTrusted(TYPE_URL.stringValue, { value: configuration }) },
-    fail_open: o.failOpen ?? false,
-  };
-  const typed = { type_url: wasmType, value: encodeTrusted(wasmType, { config: plugin }) };
-  return makeResource(TYPE_URL.extensionConfig, name, encodeTrusted(TYPE_URL.extensionConfig, { name, typed_config: typed }));
+  const { head, tail } = pluginAround(o, pluginName);
+  const conf = configurationField(configuration);
+  // TypedExtensionConfig {name = 1, typed_config = 2: Any {type_url = 1, value = 2: Wasm {config = 1: PluginConfig}}}
+  const plugin = head.length + conf.length + tail.length;
+  const nameLength = Buffer.byteLength(name);
+  const typeLength = Buffer.byteLength(wasmType);
+  const typed = ldSize(typeLength) + ldSize(ldSize(plugin));
+  const out = new Out(ldSize(nameLength) + ldSize(typed));
+  out.tag(1, nameLength).string(name).tag(2, typed).tag(1, typeLength).string(wasmType).tag(2, ldSize(plugin)).tag(1, plugin);
+  out.bytes(head).bytes(conf).bytes(tail);
+  return makeResource(TYPE_URL.extensionConfig, name, out.buffer);
+}
+
+/** Bytes of a length-delimited field (tag, length, content) of `length` content bytes; field
+ * numbers here are below 16, so one tag byte. */
+function ldSize(length: number): number {
+  let n = 2 + length;
+  for (let v = length; v >= 0x80; v >>>= 7) n++;
+  return n;
+}
+
+/** One buffer of a known size, written front to back. */
+class Out {
+  readonly buffer: Buffer;
+  private at = 0;
+
+  constructor(size: number) {
+    this.buffer = Buffer.allocUnsafe(size);
+  }
+
+  /** A length-delimited field's tag and length. */
+  tag(field: number, length: number): this {
+    this.buffer[this.at++] = (field << 3) | 2;
+    let v = length;
+    while (v >= 0x80) {
+      this.buffer[this.at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buffer[this.at++] = v;
+    return this;
+  }
+
+  string(s: string): this {
+    this.at += this.buffer.write(s, this.at, 'utf8');
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.buffer.set(b, this.at);
+    this.at += b.length;
+    return this;
+  }
 }
 
 const vmConfigs = new WeakMap<WasmFilterOptions, Record<string, unknown>>();

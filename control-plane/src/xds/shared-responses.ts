@@ -1,15 +1,36 @@
-// Streams of one workload's pods ask for the same resources and hold the same versions, so their
-// responses differ only by nonce. Per resource view (one type of one snapshot: replaced, and so
-// dropped, when the snapshot changes) this keeps the set versions and the encoded responses
-// without nonce; a stream appends its nonce (field 5 in DiscoveryResponse and
-// DeltaDiscoveryResponse alike; protobuf fields may come in any order). Bounded per view.
+// Streams of one workload's pods ask for the same resources and hold the same versions, so they
+// get the same responses. Per resource view (one type of one snapshot: replaced, and so dropped,
+// when the snapshot changes) this keeps the set versions and the encoded responses, each with a
+// nonce of its own from one count: every stream given that response sends these very bytes (as
+// a bare gRPC server writes one message to all), unless it already sent a nonce as high, in
+// which case it appends a fresh one (field 5 in DiscoveryResponse and DeltaDiscoveryResponse
+// alike; protobuf fields may come in any order, the last one wins). Either way the nonces of a
+// stream only grow, so each is unique on it, as the protocol asks. Bounded per view.
 import type { TypeResources } from './snapshot.js';
 
 /** Entries kept per view and kind; beyond it, responses are encoded per stream. */
 const MAX_PER_VIEW = 64;
 
+/** A response as encoded once for the streams that get it. */
+export interface SharedResponse {
+  /** The response with `nonce`. */
+  readonly bytes: Buffer;
+  /** `bytes` without its nonce, for a stream that needs another. */
+  readonly body: Buffer;
+  readonly nonce: string;
+  /** The count `nonce` spells: a stream may send `bytes` if it sent no nonce this high. */
+  readonly sequence: number;
+}
+
 const versions = new WeakMap<TypeResources, Map<string, string>>();
-const bodies = new WeakMap<TypeResources, Map<string, Buffer>>();
+const responses = new WeakMap<TypeResources, Map<string, SharedResponse>>();
+let sequence = 0;
+
+/** A nonce never given before in this process: `[sequence, nonce]`. */
+export function nextNonce(): [number, string] {
+  sequence++;
+  return [sequence, sequence.toString(36)];
+}
 
 function memo<T>(store: WeakMap<TypeResources, Map<string, T>>, view: TypeResources, key: string, make: () => T): T {
   let m = store.get(view);
@@ -27,16 +48,41 @@ export function sharedVersion(view: TypeResources, key: string, make: () => stri
   return memo(versions, view, key, make);
 }
 
-/** A response without nonce, encoded once per view and signature. */
-export function sharedBody(view: TypeResources, signature: string, encode: () => Buffer): Buffer {
-  return memo(bodies, view, signature, encode);
+/** A response encoded (by `encode`, with an empty nonce) once per view and signature. */
+export function sharedResponse(view: TypeResources, signature: string, encode: () => Buffer): SharedResponse {
+  return memo(responses, view, signature, () => {
+    const body = encode();
+    const [n, nonce] = nextNonce();
+    const bytes = withNonce(body, nonce, Buffer.allocUnsafe);
+    return { bytes, body: bytes.subarray(0, body.length), nonce, sequence: n };
+  });
 }
 
-/** `body` with field 5 (nonce, a string) appended. */
-export function withNonce(body: Buffer, nonce: string): Buffer {
+// A response lives only until gRPC has framed it (a copy, at once or when the stream drains), so
+// responses are carved from one slab rather than given a buffer each: at a response per stream
+// per push, allocating thousands of small ArrayBuffers cost more than the copies. A slab is
+// freed when the last response carved from it is.
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
+function carve(bytes: number): Buffer {
+  if (bytes > SLAB_BYTES / 8) return Buffer.allocUnsafe(bytes);
+  if (slabUsed + bytes > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + bytes);
+  slabUsed += (bytes + 7) & ~7;
+  return out;
+}
+
+/** `body` with field 5 (nonce, a string) appended; the result is carved from a slab unless
+ * `allocate` is given (a response kept for long should not hold a slab). */
+export function withNonce(body: Buffer, nonce: string, allocate: (bytes: number) => Buffer = carve): Buffer {
   const n = Buffer.byteLength(nonce);
   if (n > 127) throw new RangeError('nonce longer than 127 bytes');
-  const out = Buffer.allocUnsafe(body.length + 2 + n);
+  const out = allocate(body.length + 2 + n);
   body.copy(out, 0);
   out[body.length] = (5 << 3) | 2;
   out[body.length + 1] = n;

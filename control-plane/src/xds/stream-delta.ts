@@ -21,7 +21,7 @@
 import type { NackRecord } from './hooks.js';
 import type { DeltaDiscoveryRequestMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
-import { sharedBody, sharedVersion, withNonce } from './shared-responses.js';
+import { sharedResponse, sharedVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
 import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
 import type { TypeTraits } from './type-urls.js';
@@ -36,6 +36,13 @@ interface DeltaType {
   known: Map<string, string | null>;
   /** Names to announce as removed whatever `known` says (wildcard unsubscribe). */
   forceRemoved: Set<string>;
+  /** The subscription (`*` and names) as a key for responses shared between streams; undefined
+   * after it changes, until next needed. */
+  subscriptionKey: string | undefined;
+  /** The signature of a response sending every subscribed name (kept as subscriptionKey is). */
+  wholeSignature: string | undefined;
+  /** A request changed the subscription since the last response was worked out. */
+  subscriptionChanged: boolean;
   sentVersion: string | undefined;
   ackedVersion: string | undefined;
   nonce: string | undefined;
@@ -78,8 +85,12 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       }
     }
     this.subscribe(t, req, first);
+    if (first || req.resource_names_subscribe.length > 0 || req.resource_names_unsubscribe.length > 0) t.subscriptionChanged = true;
     if (t.outstanding) return; // the subscription change goes out with the next response
     const changeAt = t.deferredChangeAt;
+    // A bare ACK (or NACK, or stale nonce) after which neither the subscription nor the
+    // resources changed: the client holds what it was sent, there is nothing to look for.
+    if (changeAt === undefined && !t.subscriptionChanged) return;
     t.deferredChangeAt = undefined;
     this.respond(t, changeAt === undefined ? 'request' : 'push', changeAt);
   }
@@ -112,6 +123,9 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       names: new Set(),
       known: new Map(),
       forceRemoved: new Set(),
+      subscriptionKey: undefined,
+      wholeSignature: undefined,
+      subscriptionChanged: false,
       sentVersion: undefined,
       ackedVersion: undefined,
       nonce: undefined,
@@ -127,6 +141,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
   private subscribe(t: DeltaType, req: DeltaDiscoveryRequestMsg, first: boolean): void {
     const sub = req.resource_names_subscribe;
     const unsub = req.resource_names_unsubscribe;
+    if (first || sub.length > 0 || unsub.length > 0) t.subscriptionKey = t.wholeSignature = undefined;
     if (first) {
       if (t.traits.legacyWildcard && sub.length === 0 && unsub.length === 0) t.wildcard = true;
       for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) t.known.set(name, version);
@@ -165,34 +180,52 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
   }
 
   private respond(t: DeltaType, cause: 'request' | 'push', changedAt: number | undefined): void {
+    t.subscriptionChanged = false; // worked out from the whole subscription below
     const view = this.ctx.watcher.fetch(this.key!, t.typeUrl);
     if (!view) return; // no snapshot for this node yet
     const send: Resource[] = [];
     const removed: string[] = [];
-    const consider = (name: string): void => {
-      const r = view.resources.get(name);
-      if (r) {
-        if (t.known.get(name) !== r.version) send.push(r);
-      } else if (t.known.get(name) !== null) {
-        removed.push(name);
-      }
-    };
     if (t.wildcard) {
-      for (const name of view.resources.keys()) consider(name);
-      for (const name of t.names) if (!view.resources.has(name)) consider(name);
+      for (const name of view.resources.keys()) this.consider(t, view, name, send, removed);
+      for (const name of t.names) if (!view.resources.has(name)) this.consider(t, view, name, send, removed);
       for (const [name, v] of t.known) if (v !== null && !view.resources.has(name) && !t.names.has(name)) removed.push(name);
     } else {
-      for (const name of t.names) consider(name);
+      for (const name of t.names) this.consider(t, view, name, send, removed);
     }
-    for (const name of t.forceRemoved) {
-      if (!view.resources.has(name) && !removed.includes(name)) removed.push(name);
-      else if (view.resources.has(name) && !send.some((r) => r.name === name)) send.push(view.resources.get(name)!);
+    const forced = t.forceRemoved.size > 0;
+    if (forced) {
+      for (const name of t.forceRemoved) {
+        if (!view.resources.has(name) && !removed.includes(name)) removed.push(name);
+        else if (view.resources.has(name) && !send.some((r) => r.name === name)) send.push(view.resources.get(name)!);
+      }
+      t.forceRemoved.clear();
     }
-    t.forceRemoved.clear();
     if (send.length === 0 && removed.length === 0) return;
 
-    const nonce = this.nextNonce();
     const version = this.subsetVersion(t, view);
+    // Within one view a name has one version, and the subscription decides the set version:
+    // the subscription and the names sent and removed, in order, decide the bytes.
+    let signature: string;
+    if (!t.wildcard && !forced && removed.length === 0 && send.length === t.names.size) {
+      // Every subscribed name, in subscription order, nothing removed: a push's usual response.
+      signature = (t.wholeSignature ??= `${this.subscriptionKey(t)}\u0002`);
+    } else {
+      signature = `${this.subscriptionKey(t)}\u0001`;
+      for (const r of send) signature += `${r.name}\u0000`;
+      signature += '\u0001';
+      for (const name of removed) signature += `${name}\u0000`;
+    }
+    const response = sharedResponse(view, signature, () =>
+      this.ctx.encode.delta({
+        system_version_info: version,
+        resources: send.map((r) => ({ name: r.name, version: r.version, resource: { type_url: t.typeUrl, value: r.body } })),
+        type_url: t.typeUrl,
+        removed_resources: removed,
+        nonce: '',
+        control_plane: { identifier: this.ctx.controlPlaneId },
+      }),
+    );
+    const nonce = this.nonceFor(response);
     const summary = send.map((r) => ({ name: r.name, version: r.version }));
     if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources: summary, removed, cause });
     for (const r of summary) t.known.set(r.name, r.version);
@@ -208,18 +241,22 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     if (cause === 'push') m.pushes++;
     m.resourcesSent += send.length;
     m.removalsSent += removed.length;
-    const signature = `${version}\u0000${summary.map((r) => `${r.name}@${r.version}`).join(',')}\u0000${removed.join(',')}`;
-    const body = sharedBody(view, signature, () =>
-      this.ctx.encode.delta({
-        system_version_info: version,
-        resources: send.map((r) => ({ name: r.name, version: r.version, resource: { type_url: t.typeUrl, value: r.body } })),
-        type_url: t.typeUrl,
-        removed_resources: removed,
-        nonce: '',
-        control_plane: { identifier: this.ctx.controlPlaneId },
-      }),
-    );
-    this.send(withNonce(body, nonce));
+    this.sendShared(response, nonce);
+  }
+
+  /** Adds `name` to what a response sends (the client lacks this version) or names as removed
+   * (it is gone and the client was not told so). */
+  private consider(t: DeltaType, view: TypeResources, name: string, send: Resource[], removed: string[]): void {
+    const r = view.resources.get(name);
+    if (r) {
+      if (t.known.get(name) !== r.version) send.push(r);
+    } else if (t.known.get(name) !== null) {
+      removed.push(name);
+    }
+  }
+
+  private subscriptionKey(t: DeltaType): string {
+    return (t.subscriptionKey ??= `${t.wildcard ? '*' : ''}\u0000${[...t.names].join('\u0000')}`);
   }
 
   /** The version of what the client subscribes to (informational in Delta). */
@@ -230,7 +267,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       for (const n of t.names) if (!all.has(n)) extra = true;
       if (!extra) return view.version;
     }
-    return sharedVersion(view, `${t.wildcard ? '*' : ''}\u0000${[...t.names].join('\u0000')}`, () => {
+    return sharedVersion(view, this.subscriptionKey(t), () => {
       const subset: Resource[] = [];
       if (t.wildcard) subset.push(...all.values());
       else for (const n of t.names) if (all.has(n)) subset.push(all.get(n)!);

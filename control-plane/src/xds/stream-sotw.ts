@@ -19,7 +19,7 @@
 import type { NackRecord } from './hooks.js';
 import type { DiscoveryRequestMsg, DiscoveryResponseMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
-import { sharedBody, sharedVersion, withNonce } from './shared-responses.js';
+import { sharedResponse, sharedVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
 import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
 import type { TypeTraits } from './type-urls.js';
@@ -177,7 +177,17 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
         return;
       }
     }
-    const nonce = this.nextNonce();
+    const signature = `${version}\u0000${resources.map((r) => `${r.name}@${r.version}`).join(',')}`;
+    const response = sharedResponse(view, signature, () =>
+      this.ctx.encode.sotw({
+        version_info: version,
+        resources: resources.map((r) => ({ type_url: t.typeUrl, value: r.body })),
+        type_url: t.typeUrl,
+        nonce: '',
+        control_plane: { identifier: this.ctx.controlPlaneId },
+      }),
+    );
+    const nonce = this.nonceFor(response);
     const summary = resources.map((r) => ({ name: r.name, version: r.version }));
     if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources: summary, removed: [], cause });
     if (t.traits.sotwFullState) t.sent = new Map(summary.map((r) => [r.name, r.version]));
@@ -193,17 +203,7 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
     m.responses++;
     if (cause === 'push') m.pushes++;
     m.resourcesSent += resources.length;
-    const signature = `${version}\u0000${summary.map((r) => `${r.name}@${r.version}`).join(',')}`;
-    const body = sharedBody(view, signature, () =>
-      this.ctx.encode.sotw({
-        version_info: version,
-        resources: resources.map((r) => ({ type_url: t.typeUrl, value: r.body })),
-        type_url: t.typeUrl,
-        nonce: '',
-        control_plane: { identifier: this.ctx.controlPlaneId },
-      }),
-    );
-    this.send(withNonce(body, nonce));
+    this.sendShared(response, nonce);
   }
 
   /** The subscribed resources that exist. Returns view.resources itself for a plain wildcard. */

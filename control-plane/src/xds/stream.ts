@@ -7,6 +7,7 @@ import type { DeltaDiscoveryResponseMsg, DiscoveryResponseMsg, NodeMsg } from '.
 import type { XdsMetrics } from './metrics.js';
 import { nodeInfo, type NodeInfo } from './node.js';
 import type { TypeTraits } from './type-urls.js';
+import { nextNonce, withNonce, type SharedResponse } from './shared-responses.js';
 import type { ConfigWatcher } from './watch.js';
 
 /** How a stream ends when it cannot go on; the server maps these to gRPC status codes. */
@@ -94,7 +95,8 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
   node: NodeInfo | undefined;
   key: string | undefined;
   private ended = false;
-  private nonces = 0;
+  /** The sequence of the last nonce sent (shared-responses.ts). */
+  private lastNonce = 0;
 
   constructor(
     protected readonly ctx: StreamContext,
@@ -165,8 +167,21 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
   /** Cancel every watch. */
   protected abstract release(): void;
 
-  protected nextNonce(): string {
-    return (++this.nonces).toString(36);
+  /** The nonce to send `response` with: its own, if this stream never sent one as high, else a
+   * fresh one (sendShared then appends it). Nonces on a stream only grow. */
+  protected nonceFor(response: SharedResponse): string {
+    if (response.sequence > this.lastNonce) {
+      this.lastNonce = response.sequence;
+      return response.nonce;
+    }
+    const [n, nonce] = nextNonce();
+    this.lastNonce = n;
+    return nonce;
+  }
+
+  /** Sends `response` with `nonce` (from nonceFor). */
+  protected sendShared(response: SharedResponse, nonce: string): void {
+    this.send(nonce === response.nonce ? response.bytes : withNonce(response.body, nonce));
   }
 
   protected send(message: Buffer): void {

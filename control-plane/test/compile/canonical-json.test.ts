@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canonicalJson, sha256Version } from '../../src/compile/canonical-json.js';
+import { canonicalJson, canonicalMembers, canonicalTemplate, sha256Version } from '../../src/compile/canonical-json.js';
 
 test('keys sorted at every depth, no white space, array order kept', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [3, 1, 2], c: 'x' } }), '{"a":{"c":"x","d":[3,1,2]},"b":1}');
@@ -27,4 +27,18 @@ test('values JSON cannot hold are refused with their path', () => {
 test('sha256Version', () => {
   assert.equal(sha256Version(''), 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   assert.equal(sha256Version('{}'), 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+});
+
+test('canonicalTemplate: fixed members written once, varying ones filled in, the same bytes as canonicalJson', () => {
+  const fixed = { m: [1, { z: 2, a: 'é' }], c: null, x: { b: true }, skipped: undefined };
+  const members = canonicalMembers(fixed);
+  assert.deepEqual(members.map(([k]) => k), ['c', 'm', 'x']);
+  for (const varying of [['a'], ['d', 'zz'], ['zz', 'a', 'n'], []]) {
+    const fill = canonicalTemplate(members, varying);
+    const values = varying.map((k, i) => ({ k, v: i % 2 === 0 ? { n: i, s: `"${k}"` } : [k] }));
+    const whole = Object.fromEntries([...Object.entries(fixed), ...values.map(({ k, v }) => [k, v])]);
+    assert.equal(fill(...values.map(({ v }) => canonicalJson(v))), canonicalJson(whole));
+  }
+  assert.equal(canonicalTemplate([], ['only'])('1'), '{"only":1}');
+  assert.equal(canonicalTemplate([], [])(), '{}');
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
   CompileError,
+  PolicyCompiler,
   PolicyError,
   compile,
   compilePolicyFiles,
@@ -209,6 +210,41 @@ test('two policies with one namespace/name are a PolicyError', () => {
   const copy: SecurityPolicy = { ...p, spec: { ...p.spec, mode: 'monitor' } };
   assert.throws(() => compile([p, copy], ORDERS), (e: unknown) =>
     e instanceof PolicyError && e.code === 'POLICY_INVALID' && e.message === '<compile>: metadata.name: policy "shop/orders" is given more than once');
+});
+
+test('PolicyCompiler: many workloads, one policy set, each the canonical document of its own config', () => {
+  const policies = loadPolicies(`${EXAMPLE_YAML}---\n${METRICS_YAML}`);
+  const compiler = new PolicyCompiler(policies);
+  const options = { mode: 'monitor' as const };
+  const workloads: Workload[] = [
+    ORDERS,
+    { namespace: 'shop', name: 'orders-canary', labels: { app: 'orders', version: 'v2' } },
+    { namespace: 'shop', name: 'payments', labels: { app: 'payments' } },
+    { namespace: 'other', name: 'orders', labels: { app: 'orders', version: 'v1' } },
+  ];
+  const seen = new Set<string>();
+  for (const w of [...workloads, ...workloads]) {
+    for (const o of [undefined, options]) {
+      const got = compiler.compile(w, o);
+      // Another compiler's answer, and an independent canonical JSON of the config.
+      assert.equal(got.json, compile(policies, w, o).json);
+      const { version, ...rest } = got.config;
+      assert.equal(version, `sha256:${createHash('sha256').update(sortedJson(rest)).digest('hex')}`);
+      assert.equal(got.version, version);
+      assert.equal(got.json, sortedJson(got.config));
+      assert.deepEqual(got.config.workload, { namespace: w.namespace, name: w.name });
+      assert.ok(Object.isFrozen(got.config) && Object.isFrozen(got.config.workload));
+      seen.add(got.json);
+    }
+  }
+  assert.equal(seen.size, workloads.length * 2);
+  // A duplicate policy, a bad workload or bad options fail each call, as compile() does.
+  const [p] = loadPolicies(EXAMPLE_YAML);
+  const twice = new PolicyCompiler([p, { ...p }]);
+  assert.throws(() => twice.compile(ORDERS), PolicyError);
+  assert.throws(() => twice.compile(ORDERS), PolicyError);
+  assert.throws(() => compiler.compile({ namespace: '', name: 'x', labels: {} }), CompileError);
+  assert.throws(() => compiler.compile(ORDERS, { events: { batchSize: 0 } }), CompileError);
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'meshward-compile-'));

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   combineRules,
+  ecdsResources,
   envoyRules,
+  GENERIC_ECDS_NAMES,
   makeResource,
   meshwardRules,
   Snapshot,
@@ -13,7 +15,7 @@ import {
   XdsError,
   type TypeResources,
 } from '../../src/xds/index.js';
-import { listenerSnapshot, ORDERS_HTTP, ORDERS_KEY, workloadResources, workloadSnapshot } from './support/fixtures.js';
+import { listenerSnapshot, ORDERS_HTTP, ORDERS_KEY, policyJson, WASM, workloadResources, workloadSnapshot } from './support/fixtures.js';
 
 const ECDS = TYPE_URL.extensionConfig;
 
@@ -78,6 +80,35 @@ describe('SnapshotCache', () => {
     const cache = new SnapshotCache({ rules: meshwardRules });
     const broken = makeResource(ECDS, ORDERS_HTTP, Buffer.from('not a protobuf of that type \u00ff\u00ff'));
     assert.throws(() => cache.setSnapshot(ORDERS_KEY, Snapshot.from([broken])), /does not decode|inconsistent/);
+  });
+
+  it('a snapshot with the current versions is not run through the rules again, but its content hashes still are', () => {
+    let validated = 0;
+    const cache = new SnapshotCache({ rules: { validate: (r) => (validated++, meshwardRules.validate!(r)) } });
+    cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 1));
+    assert.equal(validated, 2);
+    assert.equal(cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 1)), false);
+    assert.deepEqual(cache.setSnapshots(new Map([[ORDERS_KEY, workloadSnapshot('shop', 'orders', 1)]])), []);
+    assert.equal(validated, 2, 'names and versions of resources that passed: nothing new to validate');
+    const [http, net] = workloadResources('shop', 'orders', 1);
+    const tampered = { ...http, body: Buffer.from(http.body).fill(0, 0, 4) };
+    assert.throws(() => cache.setSnapshot(ORDERS_KEY, Snapshot.from([tampered, net])), /not the content hash/);
+    cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 2));
+    assert.equal(validated, 4, 'new content is validated');
+  });
+
+  it('a typed_config checked just before is not decoded again, but a different one is', () => {
+    const cache = new SnapshotCache({ rules: meshwardRules });
+    const w = { namespace: 'shop', name: 'orders' };
+    const good = ecdsResources(w, policyJson(1), WASM, GENERIC_ECDS_NAMES);
+    // Sorted, the generic names come first: each own-name resource follows one whose plugin
+    // differs from it only by its JSON.
+    const broken = ecdsResources(w, '["not an object"]', WASM);
+    assert.throws(() => cache.setSnapshot(ORDERS_KEY, Snapshot.from([...good, ...broken])), (err: XdsError) => {
+      assert.deepEqual(err.problems.map((p) => p.split(' ')[1]), [`${JSON.stringify(broken[0].name)}:`, `${JSON.stringify(broken[1].name)}:`]);
+      return true;
+    });
+    assert.equal(cache.setSnapshot(ORDERS_KEY, Snapshot.from([...good, ...ecdsResources(w, policyJson(1), WASM)])), true);
   });
 
   it('a name given twice in one type is refused when the snapshot is made', () => {

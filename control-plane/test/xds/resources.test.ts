@@ -18,6 +18,7 @@ import {
   XdsError,
   type AgentWorkload,
 } from '../../src/xds/index.js';
+import { encodeTrusted } from '../../src/xds/proto-root.js';
 import { envoyResources, policyJson, WASM } from './support/fixtures.js';
 
 type Obj = Record<string, unknown>;
@@ -73,6 +74,42 @@ describe('ECDS resources (TypedExtensionConfig with the Meshward Wasm filters)',
     const [http] = ecdsResources({ namespace: 'shop', name: 'orders' }, json, { code: WASM.code });
     const typed = decodeMessage(TYPE_URL.extensionConfig, http.body).typed_config as AnyV;
     assert.equal((decodeMessage(typed.type_url, typed.value).config as Obj).fail_open, false);
+  });
+
+  it("bytes are protobufjs's own encoding of the whole message", () => {
+    const remote = { code: { remote: { url: 'https://wasm.example/meshward.wasm', sha256: 'b'.repeat(64), cluster: 'wasm', timeoutMs: 1500 } }, failOpen: true, vmId: 'vm', rootId: 'root', runtime: 'envoy.wasm.runtime.null' };
+    const vms = new Map<object, Obj>([
+      [WASM, { vm_id: 'meshward', runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: '/etc/meshward/meshward.wasm' } } }],
+      [remote, { vm_id: 'vm', runtime: 'envoy.wasm.runtime.null', code: { remote: { http_uri: { uri: remote.code.remote.url, cluster: 'wasm', timeout: { seconds: 1, nanos: 500_000_000 } }, sha256: 'b'.repeat(64) } } }],
+    ]);
+    const failClosed = { ...WASM, failOpen: false };
+    vms.set(failClosed, vms.get(WASM)!);
+    // Empty, ASCII, non-ASCII, and long enough for 2- and 3-byte lengths at every level.
+    const texts = ['', json, '{"é":"ü€𝄞"}', `{"p":"${'x'.repeat(200)}"}`, `{"p":"${'y'.repeat(20_000)}"}`];
+    for (const options of [WASM, failClosed, remote] as { rootId?: string; failOpen?: boolean; code: typeof WASM.code }[]) {
+      for (const text of texts) {
+        const resources = ecdsResources({ namespace: 'shop', name: 'orders' }, text, options);
+        for (const [r, wasmType, pluginName] of [[resources[0], TYPE_URL.httpWasm, 'meshward.http'], [resources[1], TYPE_URL.networkWasm, 'meshward.network']] as const) {
+          const expected = encodeTrusted(TYPE_URL.extensionConfig, {
+            name: r.name,
+            typed_config: {
+              type_url: wasmType,
+              value: encodeTrusted(wasmType, {
+                config: {
+                  name: pluginName,
+                  root_id: options.rootId ?? 'meshward',
+                  vm_config: vms.get(options)!,
+                  configuration: { type_url: TYPE_URL.stringValue, value: encodeTrusted(TYPE_URL.stringValue, { value: text }) },
+                  fail_open: options.failOpen ?? false,
+                },
+              }),
+            },
+          });
+          assert.deepEqual(Buffer.from(r.body), Buffer.from(expected), `${r.name} with ${text.length} bytes of configuration`);
+          assert.equal(r.version, contentVersion(expected));
+        }
+      }
+    }
   });
 
   it('bad code options are refused with the field named', () => {

@@ -196,6 +196,30 @@ describe('xDS Delta (DeltaAggregatedResources)', { timeout: 30_000 }, () => {
     });
   });
 
+  it('streams given the same response share its bytes, yet a nonce never repeats on a stream', async () => {
+    await withServer(async (t, track) => {
+      t.cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 1));
+      const a = track(RawStream.delta(t.address));
+      const b = track(RawStream.delta(t.address));
+      a.send({ node: NODE, type_url: ECDS, resource_names_subscribe: [ORDERS_HTTP] });
+      b.send({ node: NODE, type_url: ECDS, resource_names_subscribe: [ORDERS_HTTP] });
+      const [ra, rb] = [await a.next(), await b.next()];
+      assert.deepEqual(rb, ra, 'one response, encoded once, nonce and all');
+      ack(a, ra);
+      // Unsubscribed and subscribed again: the same view and subscription, so the same encoded
+      // response; this stream already sent its nonce, so it gets another.
+      a.send({ type_url: ECDS, response_nonce: ra.nonce, resource_names_unsubscribe: [ORDERS_HTTP] });
+      a.send({ type_url: ECDS, response_nonce: ra.nonce, resource_names_subscribe: [ORDERS_HTTP] });
+      const again = await a.next();
+      assert.deepEqual(sent(again), sent(ra));
+      assert.notEqual(again.nonce, ra.nonce);
+      ack(a, again);
+      await a.expectNothing('the ACK of the new nonce is an ACK');
+      assert.equal(t.server.metrics().acks, 2);
+      assert.equal(t.server.metrics().staleNonces, 0);
+    });
+  });
+
   it('a stale nonce is not an ACK, but the subscription change it carries applies', async () => {
     await withServer(async (t, track) => {
       t.cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 1));
