@@ -52,6 +52,8 @@ export class ProcessMonitor implements Monitor {
    * permission mask in force (only when one of them refuses execs), and whether the connector's
    * exec notifications cover it. */
   private readonly marked = new Map<string, { root: string; users: Set<string>; mask: number; notified: boolean }>();
+  /** Containers whose root mount is in `marked`. */
+  private readonly markedIds = new Set<string>();
   private readonly perContainerExecs = new Map<string, number>();
 
   constructor(
@@ -205,6 +207,7 @@ export class ProcessMonitor implements Monitor {
   }
 
   private judgeExec(c: ContainerInfo, entry: ProcEntry): void {
+    this.ensureMarked(c);
     const policy = this.ctx.store.policyFor(workloadOf(c));
     const cfg = policy.doc.processes;
     const wk = workloadKey(workloadOf(c));
@@ -339,23 +342,36 @@ export class ProcessMonitor implements Monitor {
 
   private markContainer(c: ContainerInfo): void {
     if (!this.fan && this.options.execPaths === false) return;
-    const root = `${this.ctx.procRoot}/${c.anchorPid}/root`;
-    let key: string;
-    try {
-      const st = statSync(root);
-      key = `${st.dev}:${st.ino}`;
-    } catch {
-      return;
+    // The root through a live process: the anchor may have exited before the agent read its
+    // exit (exits come in reader rounds), and then another of the container's processes serves.
+    let root = '';
+    let key = '';
+    for (const pid of [c.anchorPid, ...c.pids]) {
+      try {
+        const st = statSync(`${this.ctx.procRoot}/${pid}/root`);
+        root = `${this.ctx.procRoot}/${pid}/root`;
+        key = `${st.dev}:${st.ino}`;
+        break;
+      } catch {
+        // gone: the next one
+      }
     }
+    // None alive yet: the container's next exec marks it (ensureMarked).
+    if (root === '') return;
     let mark = this.marked.get(key);
     if (!mark) {
       mark = { root, users: new Set(), mask: 0, notified: false };
       this.marked.set(key, mark);
       if (this.fan) this.ignoreLoaders(root, (path) => this.fan!.mark(path, { kind: 'inode', mask: this.ctx.native.FAN.OPEN_EXEC_PERM, ignore: true }));
-      this.notifyExecs(mark);
     }
+    // The mount is reached through a process that is alive now (the one that first showed it may
+    // be gone: a mark through its /proc path would fail for good).
+    mark.root = root;
     mark.users.add(c.ref.id);
-    this.remark(mark);
+    this.notifyExecs(mark);
+    // Marked, or retried at the container's next exec when the process died meanwhile.
+    const notified = !this.conn || !this.execPathsOn || mark.notified;
+    if (this.remark(mark) && notified) this.markedIds.add(c.ref.id);
   }
 
   /** The connector's exec notifications on a container's root mount (once per mount). */
@@ -373,8 +389,8 @@ export class ProcessMonitor implements Monitor {
 
   /** Sets a mount's permission mask to what its containers need now (after a configuration
    * change too). */
-  private remark(mark: { root: string; users: Set<string>; mask: number }): void {
-    if (!this.fan) return;
+  private remark(mark: { root: string; users: Set<string>; mask: number }): boolean {
+    if (!this.fan) return true;
     const F = this.ctx.native.FAN;
     let perm = false;
     for (const id of mark.users) {
@@ -382,14 +398,18 @@ export class ProcessMonitor implements Monitor {
       if (c?.attribution && this.wantsPermission(c)) perm = true;
     }
     const mask = perm ? F.OPEN_EXEC_PERM : 0;
-    if (mask === mark.mask) return;
+    if (mask === mark.mask) return true;
     try {
       if (mark.mask !== 0) this.fan.mark(mark.root + '/', { op: 'remove', kind: 'mount', mask: mark.mask });
       if (mask !== 0) this.fan.mark(mark.root + '/', { kind: 'mount', mask });
       mark.mask = mask;
+      return true;
     } catch (err) {
       this.counters.markErrors++;
       this.ctx.log('warn', 'processes: cannot watch execs of a container root', { root: mark.root, error: (err as Error).message });
+      // Its containers try again at their next exec, through a live process.
+      for (const id of mark.users) this.markedIds.delete(id);
+      return false;
     }
   }
 
@@ -404,7 +424,14 @@ export class ProcessMonitor implements Monitor {
     }
   }
 
+  /** A container whose marking failed when it appeared (no live process to reach its root
+   * through) is marked at its next exec. */
+  private ensureMarked(c: ContainerInfo): void {
+    if (!this.markedIds.has(c.ref.id) && this.ctx.containers.get(c.ref.id) === c) this.markContainer(c);
+  }
+
   private unmarkContainer(c: ContainerInfo): void {
+    this.markedIds.delete(c.ref.id);
     for (const [key, mark] of this.marked) {
       mark.users.delete(c.ref.id);
       // The mount may be gone with the container; a mark on a gone mount goes with it.
