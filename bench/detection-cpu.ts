@@ -8,7 +8,7 @@ import type { HeaderList, HttpStreamSink, WasmPluginHandle } from '../host-agent
 import { createVm } from '../host-agent/src/wasm-host/index.js';
 import { compile, loadPolicies } from '../control-plane/src/index.js';
 import { FILTER_WASM, REPO_ROOT } from '../cli/paths.js';
-import { emit, round } from './figure.js';
+import { emit, median, round } from './figure.js';
 
 const POLICY = `apiVersion: meshward.io/v1alpha1
 kind: SecurityPolicy
@@ -113,7 +113,6 @@ export async function benchDetectionCpu(): Promise<void> {
       const base = perGet(noop, 2000, false);
       gets.push({ base, warm: perGet(plugin, 2000, false) - base, cold: perGet(plugin, 2000, true) - base });
     }
-    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const baseGet = median(gets.map((g) => g.base));
     for (const [kind, note] of [['warm', 'header values repeat (remembered clean)'], ['cold', 'every value new']] as const) {
       const xs = gets.map((g) => g[kind]);

@@ -8,7 +8,7 @@ import { startControlPlane } from '../control-plane/src/index.js';
 import { startMeshwardProxy, type MeshwardProxy, type ProxyCommandOptions } from '../cli/commands/proxy.js';
 import { createLogger } from '../cli/logger.js';
 import { FILTER_WASM } from '../cli/paths.js';
-import { emit, round } from './figure.js';
+import { emit, median, round } from './figure.js';
 
 const policy = (n: number) => `apiVersion: meshward.io/v1alpha1
 kind: SecurityPolicy
@@ -20,11 +20,6 @@ spec:
     - name: reads
       http: [{methods: [GET], paths: ["/api/orders/${n}"]}]
 `;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function timeUntil(proxies: MeshwardProxy[], marker: string, deadlineMs = 10_000): Promise<number> {
   const start = performance.now();

@@ -33,7 +33,7 @@ import {
   type DiscoveryResponseMsg,
   type WorkloadEntry,
 } from '../control-plane/src/xds/index.js';
-import { emit, round } from './figure.js';
+import { emit, median, round } from './figure.js';
 
 export interface XdsStreamsOptions {
   /** Stream counts to measure (default 1000, 5000, 10000). */
@@ -173,11 +173,6 @@ async function measure(kind: 'meshward' | 'floor', n: number, o: Required<XdsStr
     await clients?.stop();
     await server.stop();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /** Descriptors a process may open (soft limit), or undefined when unknown. */
