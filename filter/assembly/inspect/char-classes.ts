@@ -42,25 +42,36 @@ const ALL: u32 = 0xffff;
 function nib(a: i32, b: i32 = -1): u32 {
   return (<u32>1 << a) | (b >= 0 ? <u32>1 << b : 0);
 }
+// Eight classes per group, one vector lookup pair per group.
 const GROUPS = 4;
-const CLASSES = 29;
-const classFlags = new StaticArray<u32>(CLASSES);
-const classHigh = new StaticArray<u32>(CLASSES);
-const classLow = new StaticArray<u32>(CLASSES);
-let defined = 0;
-function define(flags: u32, high: u32, low: u32): void {
-  unchecked(classFlags[defined] = flags);
-  unchecked(classHigh[defined] = high);
-  unchecked(classLow[defined] = low);
-  defined++;
-}
-
 // Per group: 16 bytes of low-nibble table, 16 of high-nibble table; per group and byte value of
 // the reduced group byte, the flags it stands for.
 const NIBBLES: usize = memory.data(GROUPS * 32, 16);
 const GROUP_FLAGS: usize = memory.data(GROUPS * 256 * 4, 16);
 // The scalar reference, per byte.
 const TABLE: usize = memory.data(256 * 4, 16);
+
+let defined = 0;
+
+/** The next class: bit (defined % 8) of group (defined / 8) in the nibble tables, and in the
+ * scalar table for every byte it holds. */
+function define(flags: u32, high: u32, low: u32): void {
+  const g = <usize>(defined >> 3);
+  const bit = <u8>(<u32>1 << <u32>(defined & 7));
+  assert(g < <usize>GROUPS, "char-classes: more classes than groups");
+  defined++;
+  for (let n: usize = 0; n < 16; n++) {
+    if ((low & (<u32>1 << <u32>n)) != 0) store<u8>(NIBBLES + g * 32 + n, load<u8>(NIBBLES + g * 32 + n) | bit);
+    if ((high & (<u32>1 << <u32>n)) != 0) store<u8>(NIBBLES + g * 32 + 16 + n, load<u8>(NIBBLES + g * 32 + 16 + n) | bit);
+  }
+  for (let b: usize = 0; b < 256; b++) {
+    const a = GROUP_FLAGS + ((g * 256 + b) << 2);
+    if ((b & <usize>bit) != 0) store<u32>(a, load<u32>(a) | flags);
+    if ((high & (<u32>1 << <u32>(b >> 4))) != 0 && (low & (<u32>1 << <u32>(b & 15))) != 0) {
+      store<u32>(TABLE + (b << 2), load<u32>(TABLE + (b << 2)) | flags);
+    }
+  }
+}
 
 function init(): void {
   define(F_SQUOTE, nib(2), nib(7));
@@ -92,24 +103,6 @@ function init(): void {
   define(F_COMMA, nib(2), nib(0xc));
   define(F_DECODE, nib(0), nib(0));
   define(F_PLUS, nib(2), nib(0xb));
-  for (let k = 0; k < defined; k++) {
-    const g = <usize>(k >> 3);
-    const bit = <u8>(<u32>1 << <u32>(k & 7));
-    const flags = unchecked(classFlags[k]);
-    const high = unchecked(classHigh[k]);
-    const low = unchecked(classLow[k]);
-    for (let n: usize = 0; n < 16; n++) {
-      if ((low & (<u32>1 << <u32>n)) != 0) store<u8>(NIBBLES + g * 32 + n, load<u8>(NIBBLES + g * 32 + n) | bit);
-      if ((high & (<u32>1 << <u32>n)) != 0) store<u8>(NIBBLES + g * 32 + 16 + n, load<u8>(NIBBLES + g * 32 + 16 + n) | bit);
-    }
-    for (let b: usize = 0; b < 256; b++) {
-      const a = GROUP_FLAGS + ((g * 256 + b) << 2);
-      if ((b & <usize>bit) != 0) store<u32>(a, load<u32>(a) | flags);
-      if ((high & (<u32>1 << <u32>(b >> 4))) != 0 && (low & (<u32>1 << <u32>(b & 15))) != 0) {
-        store<u32>(TABLE + (b << 2), load<u32>(TABLE + (b << 2)) | flags);
-      }
-    }
-  }
   // The vector path must agree with the table for every byte.
   const one = memory.data(16, 16);
   for (let b: usize = 0; b < 256; b++) {
