@@ -188,7 +188,7 @@ export class BodyInspector {
     // decoded key in the location
     scratch.reset();
     scratch.bytes(this.key.ptr, this.key.len);
-    setLoc("body.form", scratch.ptr, scratch.len, true);
+    scan.setLocation("body.form", scratch.ptr, scratch.len);
     if (keyToo && this.key.len > 0) inspectValue(this.key.ptr, this.key.len, Where.FormKey);
     if (this.pending.len > 0) inspectValue(this.pending.ptr, this.pending.len, Where.Form);
   }
@@ -263,7 +263,7 @@ export class BodyInspector {
       // can still complete a constructor.prototype path, which the location shows.
       scan.params++;
       if (isKey && vl == 9 && findNoCase(vp, vl, "proto", 0) >= 0 && r.pathLen >= 21) {
-        setLoc("body.json", r.pathPtr, r.pathLen, false);
+        scan.setLocation("body.json", r.pathPtr, r.pathLen);
         prototypeInLocation();
       }
       return;
@@ -281,7 +281,7 @@ export class BodyInspector {
       scan.params++;
       return;
     }
-    setLoc("body.json", r.pathPtr, r.pathLen, false);
+    scan.setLocation("body.json", r.pathPtr, r.pathLen);
     if (r.escaped) {
       scratch.reset();
       r.stringInto(scratch);
@@ -393,13 +393,13 @@ export class BodyInspector {
       const fp = headers + <usize>file;
       const fl = paramLen(headers, hl, <usize>file);
       loc.reset();
-      setLoc("body.multipart", nameP, nameL, false);
+      scan.setLocation("body.multipart", nameP, nameL);
       scan.location.ascii(".filename");
       inspectValue(fp, fl, Where.Filename);
       // file content: text files are inspected, binaries checked for serialized objects only
       const content = p + cs;
       const clen = len > cs ? len - cs : 0;
-      setLoc("body.multipart", nameP, nameL, false);
+      scan.setLocation("body.multipart", nameP, nameL);
       const window = clen < MAX_VALUE_BYTES ? clen : MAX_VALUE_BYTES;
       if (window > 0) {
         if (printablePercent(content, window < 512 ? window : 512) >= 90) inspectValue(content, window, Where.Text);
@@ -407,7 +407,7 @@ export class BodyInspector {
       }
       return;
     }
-    setLoc("body.multipart", nameP, nameL, false);
+    scan.setLocation("body.multipart", nameP, nameL);
     // The field name is a key like a form's (`name="../../etc/passwd"`).
     if (nameL > 0) inspectValue(nameP, nameL, Where.FormKey);
     // A part's content is taken as sent: '+' is not a space outside url-encoded forms.
@@ -471,16 +471,6 @@ export class BodyInspector {
 
 const CRLF2 = String.UTF8.encode("\r\n\r\n");
 const LF2 = String.UTF8.encode("\n\n");
-
-function setLoc(prefix: string, p: usize, len: usize, decode: bool): void {
-  const l = scan.location;
-  l.reset();
-  l.ascii(prefix);
-  if (len > 0) {
-    l.byte(0x2e);
-    l.bytes(p, len < 128 ? len : 128);
-  }
-}
 
 /** Offset of needle in haystack from `from`, or -1. */
 function find(h: usize, hl: usize, n: usize, nl: usize, from: usize): isize {
@@ -611,7 +601,7 @@ function xmlValues(p: usize, len: usize): void {
         let e = s;
         while (e + 2 < len && !(load<u8>(p + e) == 0x5d && load<u8>(p + e + 1) == 0x5d && load<u8>(p + e + 2) == 0x3e)) e++;
         if (e + 2 >= len) e = len;
-        setLoc("body.xml", elem.ptr, elem.len, false);
+        scan.setLocation("body.xml", elem.ptr, elem.len);
         inspectValue(p + s, e - s, Where.Xml);
         values++;
         i = e + 3;
@@ -650,7 +640,7 @@ function xmlValues(p: usize, len: usize): void {
           const s = e + 1;
           let f = s;
           while (f < len && load<u8>(p + f) != d) f++;
-          setLoc("body.xml", elem.ptr, elem.len, false);
+          scan.setLocation("body.xml", elem.ptr, elem.len);
           scan.location.ascii("@");
           inspectValue(p + s, f - s, Where.Xml);
           values++;
@@ -668,7 +658,7 @@ function xmlValues(p: usize, len: usize): void {
     let s = i;
     while (s < e && isSpace(load<u8>(p + s))) s++;
     if (e > s) {
-      setLoc("body.xml", elem.ptr, elem.len, false);
+      scan.setLocation("body.xml", elem.ptr, elem.len);
       inspectValue(p + s, e - s, Where.Xml);
       values++;
     }
