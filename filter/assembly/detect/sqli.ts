@@ -442,6 +442,8 @@ function judge(base: usize, quote: bool, lead: bool): void {
 
 /** Whole statements and SQL-only constructs anywhere in the value. */
 const STATEMENT_SET = new WordSet(["union", "select"]);
+/** select/union words looked at in a value before only UNIONs are (prose names "select"). */
+const STATEMENT_LOOKS = 6;
 // Its own set in the shared index: a value with no "union" costs nothing more to ask.
 const UNION_SET = new WordSet(["union"]);
 
@@ -459,7 +461,7 @@ function anywhere(p: usize, len: usize, flags: u32): void {
   // UNION SELECT, SELECT ... FROM: six looks (prose that names "select" often)...
   let from: usize = 0;
   let n = 0;
-  for (; n < 6; n++) {
+  for (; n < STATEMENT_LOOKS; n++) {
     const w = STATEMENT_SET.find(p, len, from);
     if (w < 0) break;
     const u = STATEMENT_SET.at;
@@ -473,7 +475,7 @@ function anywhere(p: usize, len: usize, flags: u32): void {
   }
   // ...then only UNIONs, so that padding a value with selects does not hide one (each look
   // lexes a few tokens: bounded, linear work).
-  for (; n == 6 && from < len;) {
+  while (n == STATEMENT_LOOKS && from < len) {
     if (UNION_SET.find(p, len, from) < 0) break;
     const u = UNION_SET.at;
     from = u + 5;
