@@ -399,12 +399,13 @@ export class JsonReader {
     const d = this.depth - 1;
     if (this.escaped) {
       // Decoded into the store (rare); the store is compacted before it grows large.
+      if (this.keyStore.len > 4096) this.compactKeys(false);
+      // (compactKeys swaps the buffers: the store is read after it)
       const store = this.keyStore;
-      if (store.len > 4096) this.compactKeys(false);
-      const off = this.keyStore.len;
-      unescapeInto(this.tokenStart, this.tokenEnd, this.keyStore);
-      if (this.keyStore.len - off > KEY_IN_PATH_CAP) this.keyStore.truncate(off + KEY_IN_PATH_CAP);
-      this.setKey(d, 0, <i32>off, <i32>(this.keyStore.len - off));
+      const off = store.len;
+      unescapeInto(this.tokenStart, this.tokenEnd, store);
+      if (store.len - off > KEY_IN_PATH_CAP) store.truncate(off + KEY_IN_PATH_CAP);
+      this.setKey(d, 0, <i32>off, <i32>(store.len - off));
     } else {
       this.setKey(d, this.tokenStart, 0, <i32>(this.tokenEnd - this.tokenStart));
     }
