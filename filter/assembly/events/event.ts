@@ -164,12 +164,7 @@ export class EventBuilder {
       else w.stringAscii(leak.sensor);
       w.endObject();
     } else if (rule !== null) {
-      w.beginObject();
-      w.name("id");
-      w.stringBuffer(rule.id);
-      w.name("name");
-      w.stringBuffer(rule.name);
-      w.endObject();
+      writeRule(w, rule);
     } else {
       w.nul();
     }
@@ -247,4 +242,14 @@ export class EventBuilder {
   private field(p: usize, len: usize): void {
     if (this.writer.string(p, len, this.limit)) this.truncated++;
   }
+}
+
+/** An ingress rule as events name it: {"id", "name"}. */
+export function writeRule(w: JsonWriter, rule: IngressRule): void {
+  w.beginObject();
+  w.name("id");
+  w.stringBuffer(rule.id);
+  w.name("name");
+  w.stringBuffer(rule.name);
+  w.endObject();
 }

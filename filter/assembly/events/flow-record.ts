@@ -6,6 +6,7 @@ import { ByteBuffer } from "../bytes";
 import { FilterConfig, modeName } from "../config/filter-config";
 import { Batcher } from "./batcher";
 import { writeIsoTime } from "./clock";
+import { writeRule } from "./event";
 import { writeEventId } from "./event-id";
 import { FlowEntry, FlowTable, STATUS_CLASSES } from "./flow-table";
 import { JsonWriter } from "./json-writer";
@@ -128,12 +129,7 @@ function writeRecord(config: FilterConfig, pod: ArrayBuffer | null, e: FlowEntry
   w.name("rule");
   const rule = e.rule;
   if (rule !== null) {
-    w.beginObject();
-    w.name("id");
-    w.stringBuffer(rule.id);
-    w.name("name");
-    w.stringBuffer(rule.name);
-    w.endObject();
+    writeRule(w, rule);
   } else {
     w.nul();
   }
