@@ -1,6 +1,6 @@
 // xDS at scale: N concurrent ADS streams, each on its own connection, from clients in a separate
-// process. Two figures per N, each next to a floor measured in the same run against the same
-// clients:
+// process. Two figures per N, each next to a floor measured in the same run with the same
+// client code:
 // - xds.push_all_acked: from a policy change (recompiling every workload and publishing the
 //   snapshots) to every stream's ACK of the push; the floor is a bare @grpc/grpc-js server
 //   writing one identical message, encoded once per push, to every stream and counting the
@@ -8,8 +8,9 @@
 // - xds.idle_stream_memory: server RSS per idle stream (after every stream got its first
 //   configuration and ACKed it); the floor holds bare grpc-js streams that got one message.
 //
-// Every server and the clients run in child processes of their own (this file, with a role
-// argument), so each measurement starts from a fresh heap. N is a parameter; the default runs
+// Every server and each server's clients run in child processes of their own (this file, with a
+// role argument), so each server starts from a fresh heap; both servers hold their streams at
+// once and their changes alternate (measure()). N is a parameter; the default runs
 // 1,000, 5,000 and 10,000. Each stream needs a descriptor on each side: the children inherit
 // `ulimit -n` (a process cannot raise it past the hard limit), and N is skipped, with a line
 // saying so, when it would not fit. XDS_BENCH_CPU_PROF=server-meshward (or server-floor,
@@ -43,7 +44,8 @@ export interface XdsStreamsOptions {
   streamsPerWorkload?: number;
   /** 'delta' (what `meshward proxy` uses, default) or 'sotw'. */
   protocol?: 'delta' | 'sotw';
-  /** Policy changes measured per N; the median is reported (default 3). */
+  /** Policy changes measured per N and server, after one unmeasured change each; the median is
+   * reported (default 7). */
   rounds?: number;
 }
 
@@ -126,16 +128,16 @@ class Child {
   }
 }
 
-interface Measurement {
-  pushMs: number;
-  publishMs: number;
-  cpuMs: number;
+/** A server child with its clients connected: idle, every stream ACKed its first push. */
+interface Running {
+  server: Child;
+  clients: Child;
+  connectMs: number;
   bytesPerStream: number;
   heapPerStream: number;
-  connectMs: number;
 }
 
-async function measure(kind: 'meshward' | 'floor', n: number, o: Required<XdsStreamsOptions>): Promise<Measurement> {
+async function startServer(kind: 'meshward' | 'floor', n: number, o: Required<XdsStreamsOptions>): Promise<Running> {
   const server = Child.start(['--role', `server-${kind}`, String(n), String(o.streamsPerWorkload), o.protocol]);
   let clients: Child | undefined;
   try {
@@ -150,28 +152,61 @@ async function measure(kind: 'meshward' | 'floor', n: number, o: Required<XdsStr
     const connectMs = performance.now() - started;
     server.send({ type: 'memory' });
     const idle = (await server.next('memory')) as unknown as MemoryReport;
-    const times: number[] = [];
-    const publish: number[] = [];
-    const cpu: number[] = [];
-    for (let r = 0; r < o.rounds; r++) {
-      server.send({ type: 'change', round: r });
-      const rep = (await server.next('changed')) as unknown as ServerReport;
-      if (rep.nacks > 0) throw new Error(`${kind}: ${rep.nacks} NACKs during the bench`);
-      times.push(rep.ms);
-      publish.push(rep.publishMs);
-      cpu.push(rep.cpuMs);
-    }
-    return {
-      pushMs: median(times),
-      publishMs: median(publish),
-      cpuMs: median(cpu),
-      bytesPerStream: (idle.rss - before.rss) / n,
-      heapPerStream: (idle.heapUsed - before.heapUsed) / n,
-      connectMs,
-    };
-  } finally {
+    return { server, clients, connectMs, bytesPerStream: (idle.rss - before.rss) / n, heapPerStream: (idle.heapUsed - before.heapUsed) / n };
+  } catch (err) {
     await clients?.stop();
     await server.stop();
+    throw err;
+  }
+}
+
+async function change(kind: string, r: Running, round: number): Promise<ServerReport> {
+  r.server.send({ type: 'change', round });
+  const rep = (await r.server.next('changed')) as unknown as ServerReport;
+  if (rep.nacks > 0) throw new Error(`${kind}: ${rep.nacks} NACKs during the bench`);
+  return rep;
+}
+
+async function stop(r: Running | undefined): Promise<void> {
+  await r?.clients.stop();
+  await r?.server.stop();
+}
+
+interface Measured {
+  ours: ServerReport[];
+  floor: ServerReport[];
+  oursIdle: Running;
+  floorIdle: Running;
+}
+
+/** Both servers hold their N streams at once, and their changes alternate (floor first, then
+ * ours first, and so on), so that a slower or faster stretch of the machine falls on both: on
+ * this kind of VM, back-to-back runs of one build differed by a third. One unmeasured change
+ * each comes first (JIT warm-up, young generation growth). Connecting and the idle memory are
+ * measured for each server while the other is idle. */
+async function measure(n: number, o: Required<XdsStreamsOptions>): Promise<Measured> {
+  let floor: Running | undefined;
+  let ours: Running | undefined;
+  try {
+    floor = await startServer('floor', n, o);
+    ours = await startServer('meshward', n, o);
+    const f: ServerReport[] = [];
+    const m: ServerReport[] = [];
+    await change('floor', floor, 0);
+    await change('meshward', ours, 0);
+    for (let r = 1; r <= o.rounds; r++) {
+      if (r % 2 === 1) {
+        f.push(await change('floor', floor, r));
+        m.push(await change('meshward', ours, r));
+      } else {
+        m.push(await change('meshward', ours, r));
+        f.push(await change('floor', floor, r));
+      }
+    }
+    return { ours: m, floor: f, oursIdle: ours, floorIdle: floor };
+  } finally {
+    await stop(ours);
+    await stop(floor);
   }
 }
 
@@ -194,37 +229,43 @@ export async function benchXdsStreams(options: XdsStreamsOptions = {}): Promise<
     counts: options.counts ?? [1000, 5000, 10000],
     streamsPerWorkload: options.streamsPerWorkload ?? 10,
     protocol: options.protocol ?? 'delta',
-    rounds: options.rounds ?? 3,
+    rounds: options.rounds ?? 7,
   };
   const limit = await openFileLimit();
   for (const n of o.counts) {
+    // Each server and each client process holds one descriptor per stream.
     if (limit !== undefined && n + 200 > limit) {
       process.stderr.write(`xds-streams: skipping ${n} streams: ulimit -n is ${limit} (each side needs one descriptor per stream)\n`);
       continue;
     }
-    const floor = await measure('floor', n, o);
-    const ours = await measure('meshward', n, o);
+    const { ours, floor, oursIdle, floorIdle } = await measure(n, o);
     const common = { streams: n, workloads: Math.ceil(n / o.streamsPerWorkload), protocol: o.protocol };
+    const pushMs = median(ours.map((r) => r.ms));
+    const floorMs = median(floor.map((r) => r.ms));
+    const pairRatios = ours.map((r, i) => r.ms / floor[i].ms);
     emit({
       bench: 'xds.push_all_acked',
-      value: round(ours.pushMs, 1),
+      value: round(pushMs, 1),
       unit: 'ms',
-      baseline: { name: 'bare @grpc/grpc-js server pushing one identical message', value: round(floor.pushMs, 1) },
-      ratio: round(ours.pushMs / floor.pushMs, 2),
-      compile_and_publish_ms: round(ours.publishMs, 1),
+      baseline: { name: 'bare @grpc/grpc-js server pushing one identical message', value: round(floorMs, 1) },
+      ratio: round(pushMs / floorMs, 2),
+      // Each of our changes next to the floor's change beside it: the spread of the comparison.
+      pair_ratio_range: [round(Math.min(...pairRatios), 2), round(Math.max(...pairRatios), 2)],
+      rounds: o.rounds,
+      compile_and_publish_ms: round(median(ours.map((r) => r.publishMs)), 1),
       // Less sensitive to other load on the machine than the times: the server's CPU time.
-      server_cpu_ms: round(ours.cpuMs, 1),
-      floor_server_cpu_ms: round(floor.cpuMs, 1),
+      server_cpu_ms: round(median(ours.map((r) => r.cpuMs)), 1),
+      floor_server_cpu_ms: round(median(floor.map((r) => r.cpuMs)), 1),
       ...common,
     });
     emit({
       bench: 'xds.idle_stream_memory',
-      value: round(ours.bytesPerStream / 1024, 1),
+      value: round(oursIdle.bytesPerStream / 1024, 1),
       unit: 'KB/stream',
-      baseline: { name: 'bare @grpc/grpc-js stream (RSS)', value: round(floor.bytesPerStream / 1024, 1) },
-      heap_kb_per_stream: round(ours.heapPerStream / 1024, 1),
-      floor_heap_kb_per_stream: round(floor.heapPerStream / 1024, 1),
-      connect_all_ms: round(ours.connectMs, 0),
+      baseline: { name: 'bare @grpc/grpc-js stream (RSS)', value: round(floorIdle.bytesPerStream / 1024, 1) },
+      heap_kb_per_stream: round(oursIdle.heapPerStream / 1024, 1),
+      floor_heap_kb_per_stream: round(floorIdle.heapPerStream / 1024, 1),
+      connect_all_ms: round(oursIdle.connectMs, 0),
       ...common,
     });
   }

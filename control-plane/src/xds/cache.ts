@@ -1,7 +1,8 @@
 // The snapshot cache: one immutable, consistency-checked Snapshot per key (a workload or a host
 // agent's node; see node-key.ts), served to the xDS server through ConfigWatcher. It imports
 // nothing from gRPC and is tested without a socket. Changes reach watchers debounced: a burst of
-// setSnapshot calls is announced once, with the last snapshot.
+// setSnapshot calls is announced once, with the last snapshot, and an announcement to many
+// watchers is spread over turns of the event loop (announceBatch).
 import { Debouncer, type DebounceOptions } from './debounce.js';
 import { XdsError } from './errors.js';
 import type { ConsistencyRules, Snapshot, TypeResources } from './snapshot.js';
@@ -13,6 +14,11 @@ export interface SnapshotCacheOptions {
   debounce?: DebounceOptions;
   /** Checked by setSnapshot before publishing (besides the built-in checks). */
   rules?: ConsistencyRules;
+  /** Listener calls made per turn of the event loop (default 256). A change heard by thousands
+   * of streams is announced in batches, so the responses of the first batches reach the wire,
+   * and their ACKs come back, while later ones are worked out, and requests and health checks
+   * are not held up behind one long loop. */
+  announceBatch?: number;
 }
 
 export interface CacheStats {
@@ -29,6 +35,8 @@ export interface CacheStats {
   listenerErrors: number;
   /** Changes folded into a later announcement by the debounce. */
   coalesced: number;
+  /** Keys announced but not yet heard by every listener (the rest of a batched announcement). */
+  announcing: number;
 }
 
 interface Watched {
@@ -42,6 +50,10 @@ export class SnapshotCache implements ConfigWatcher {
   private readonly watched = new Map<string, Map<string, Watched>>();
   /** Keys changed since the last announcement, with the time of their first change. */
   private readonly dirty = new Map<string, number>();
+  /** Keys being announced, in order, with the time of their first change. */
+  private readonly announcing = new Map<string, number>();
+  private nextBatch: NodeJS.Immediate | undefined;
+  private readonly announceBatch: number;
   private readonly debouncer: Debouncer;
   private readonly rules: ConsistencyRules;
   private readonly counters = { published: 0, rejected: 0, unchanged: 0, notifications: 0, listenerErrors: 0 };
@@ -49,6 +61,8 @@ export class SnapshotCache implements ConfigWatcher {
   constructor(options: SnapshotCacheOptions = {}) {
     this.debouncer = new Debouncer(() => this.announce(), options.debounce ?? { quietMs: 0, maxMs: 0 });
     this.rules = options.rules ?? {};
+    this.announceBatch = options.announceBatch ?? 256;
+    if (!Number.isInteger(this.announceBatch) || this.announceBatch < 1) throw new XdsError('XDS_OPTIONS_INVALID', `announceBatch: ${this.announceBatch} must be a positive integer`);
   }
 
   /**
@@ -143,14 +157,19 @@ export class SnapshotCache implements ConfigWatcher {
     };
   }
 
-  /** Announces pending changes now instead of at the end of the debounce. */
+  /** Announces pending changes now, to every listener, instead of at the end of the debounce
+   * or over later turns. */
   flush(): void {
     this.debouncer.flush();
+    this.announceSome(Infinity);
   }
 
   /** Drops pending announcements (watchers are left in place). */
   close(): void {
     this.debouncer.cancel();
+    if (this.nextBatch) clearImmediate(this.nextBatch);
+    this.nextBatch = undefined;
+    this.announcing.clear();
   }
 
   stats(): CacheStats {
@@ -160,7 +179,7 @@ export class SnapshotCache implements ConfigWatcher {
       watchedTypes += types.size;
       for (const w of types.values()) listeners += w.listeners.size;
     }
-    return { snapshots: this.snapshots.size, watchedTypes, listeners, ...this.counters, coalesced: this.debouncer.coalesced };
+    return { snapshots: this.snapshots.size, watchedTypes, listeners, ...this.counters, coalesced: this.debouncer.coalesced, announcing: this.announcing.size };
   }
 
   private markDirty(key: string): void {
@@ -169,9 +188,24 @@ export class SnapshotCache implements ConfigWatcher {
   }
 
   private announce(): void {
-    const dirty = [...this.dirty];
+    // A key already being announced keeps its place and its first change time.
+    for (const [key, changedAt] of this.dirty) if (!this.announcing.has(key)) this.announcing.set(key, changedAt);
     this.dirty.clear();
-    for (const [key, changedAt] of dirty) {
+    if (!this.nextBatch) this.announceSome(this.announceBatch);
+  }
+
+  /** Announces keys in order until `budget` listener calls are made (a key is never split), and
+   * leaves the rest to the next turn. */
+  private announceSome(budget: number): void {
+    if (this.nextBatch) clearImmediate(this.nextBatch);
+    this.nextBatch = undefined;
+    let calls = 0;
+    for (const [key, changedAt] of this.announcing) {
+      if (calls >= budget) {
+        this.nextBatch = setImmediate(() => this.announceSome(this.announceBatch));
+        return;
+      }
+      this.announcing.delete(key);
       const types = this.watched.get(key);
       if (!types) continue;
       for (const [typeUrl, w] of types) {
@@ -179,6 +213,7 @@ export class SnapshotCache implements ConfigWatcher {
         if (current?.version === w.version) continue;
         w.version = current?.version;
         for (const listener of [...w.listeners]) {
+          calls++;
           this.counters.notifications++;
           try {
             listener(current, changedAt);

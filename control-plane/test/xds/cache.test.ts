@@ -202,6 +202,47 @@ describe('SnapshotCache', () => {
     assert.equal(cache.stats().watchedTypes, 0, 'no listener left: the entry is gone');
   });
 
+  it('announceBatch: a change heard by many is announced over several turns, each listener once; flush hears the rest now', async () => {
+    const cache = new SnapshotCache({ announceBatch: 3 });
+    const keys = ['shop/a', 'shop/b', 'shop/c', 'shop/d'].map((id) => `workload/${id}`);
+    for (const [i, key] of keys.entries()) cache.setSnapshot(key, workloadSnapshot('shop', `w${i}`, 0));
+    cache.flush();
+    const heard: string[] = [];
+    // two listeners per key: a batch of 3 calls ends after the key that reaches 3 (a key is never split)
+    for (const key of keys) for (const n of [1, 2]) cache.watch(key, ECDS, () => heard.push(`${key}#${n}`));
+    for (const [i, key] of keys.entries()) cache.setSnapshot(key, workloadSnapshot('shop', `w${i}`, 1));
+    await new Promise((r) => setImmediate(r)); // the debounce's turn: the first batch
+    assert.equal(heard.length, 4, 'two keys (4 calls) in the first turn');
+    assert.equal(cache.stats().announcing, 2);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(heard.length, 8, 'the rest in the next turn');
+    assert.equal(cache.stats().announcing, 0);
+    assert.deepEqual(new Set(heard).size, 8, 'each listener once');
+
+    // A key changed again while it waits keeps its place and is announced once, with the latest.
+    const versions: string[] = [];
+    for (const key of keys) cache.watch(key, ECDS, (r) => versions.push(r!.version));
+    for (const [i, key] of keys.entries()) cache.setSnapshot(key, workloadSnapshot('shop', `w${i}`, 2));
+    await new Promise((r) => setImmediate(r));
+    cache.setSnapshot(keys[3], workloadSnapshot('shop', 'w3', 3));
+    cache.flush();
+    assert.equal(cache.stats().announcing, 0, 'flush announced everything');
+    assert.equal(versions.length, 4);
+    assert.equal(versions[3], workloadSnapshot('shop', 'w3', 3).get(ECDS).version);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(versions.length, 4, 'nothing heard twice');
+
+    // close() drops what is still waiting.
+    for (const [i, key] of keys.entries()) cache.setSnapshot(key, workloadSnapshot('shop', `w${i}`, 4));
+    await new Promise((r) => setImmediate(r));
+    const before = versions.length;
+    cache.close();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(versions.length, before);
+    assert.equal(cache.stats().announcing, 0);
+    assert.throws(() => new SnapshotCache({ announceBatch: 0 }), /announceBatch: 0 must be a positive integer/);
+  });
+
   it('a listener that throws is counted and does not stop the others', () => {
     const cache = new SnapshotCache();
     cache.setSnapshot(ORDERS_KEY, workloadSnapshot('shop', 'orders', 1));
