@@ -52,7 +52,8 @@ export interface ResponseEvent {
   nonce: string;
   /** SotW version_info / Delta system_version_info. */
   version: string;
-  resources: readonly { name: string; version: string }[];
+  /** The resources sent: the cache's own objects, read-only (they carry their body too). */
+  resources: readonly { readonly name: string; readonly version: string }[];
   /** Delta only. */
   removed: readonly string[];
   /** `request`: answering a request; `push`: the cache changed. */
@@ -64,7 +65,8 @@ export interface AckEvent {
   nonce: string;
   /** The version the client now runs (the acknowledged response's version). */
   version: string;
-  resources: readonly { name: string; version: string }[];
+  /** The resources acknowledged, as in ResponseEvent. */
+  resources: readonly { readonly name: string; readonly version: string }[];
   /** ms from the cache change to this ACK, for pushes. */
   latencyMs: number | undefined;
 }

@@ -32,30 +32,40 @@ export function nextNonce(): [number, string] {
   return [sequence, sequence.toString(36)];
 }
 
-function memo<T>(store: WeakMap<TypeResources, Map<string, T>>, view: TypeResources, key: string, make: () => T): T {
+function memoGet<T>(store: WeakMap<TypeResources, Map<string, T>>, view: TypeResources, key: string): T | undefined {
+  return store.get(view)?.get(key);
+}
+
+function memoSet<T>(store: WeakMap<TypeResources, Map<string, T>>, view: TypeResources, key: string, value: T): T {
   let m = store.get(view);
   if (!m) store.set(view, (m = new Map()));
-  let v = m.get(key);
-  if (v === undefined) {
-    v = make();
-    if (m.size < MAX_PER_VIEW) m.set(key, v);
-  }
-  return v;
+  if (m.size < MAX_PER_VIEW) m.set(key, value);
+  return value;
 }
 
-/** The set version of a subscription's resources in `view`, computed once per view and key. */
-export function sharedVersion(view: TypeResources, key: string, make: () => string): string {
-  return memo(versions, view, key, make);
+// Lookups and stores are apart, not one call taking a maker: a maker closure would be allocated
+// on every call, and nearly every call (every stream of a workload but the first) is a hit.
+
+/** The set version of a subscription's resources in `view`, if computed before. */
+export function cachedVersion(view: TypeResources, key: string): string | undefined {
+  return memoGet(versions, view, key);
 }
 
-/** A response encoded (by `encode`, with an empty nonce) once per view and signature. */
-export function sharedResponse(view: TypeResources, signature: string, encode: () => Buffer): SharedResponse {
-  return memo(responses, view, signature, () => {
-    const body = encode();
-    const [n, nonce] = nextNonce();
-    const bytes = withNonce(body, nonce, Buffer.allocUnsafe);
-    return { bytes, body: bytes.subarray(0, body.length), nonce, sequence: n };
-  });
+export function storeVersion(view: TypeResources, key: string, version: string): string {
+  return memoSet(versions, view, key, version);
+}
+
+/** The response for `signature` in `view`, if encoded before. */
+export function cachedResponse(view: TypeResources, signature: string): SharedResponse | undefined {
+  return memoGet(responses, view, signature);
+}
+
+/** Keeps `body` (a response encoded with an empty nonce) for `signature` in `view`, with a nonce
+ * of its own. */
+export function storeResponse(view: TypeResources, signature: string, body: Buffer): SharedResponse {
+  const [n, nonce] = nextNonce();
+  const bytes = withNonce(body, nonce, Buffer.allocUnsafe);
+  return memoSet(responses, view, signature, { bytes, body: bytes.subarray(0, body.length), nonce, sequence: n });
 }
 
 // A response lives only until gRPC has framed it (a copy, at once or when the stream drains), so

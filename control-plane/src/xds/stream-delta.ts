@@ -21,7 +21,7 @@
 import type { NackRecord } from './hooks.js';
 import type { DeltaDiscoveryRequestMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
-import { sharedResponse, sharedVersion } from './shared-responses.js';
+import { cachedResponse, cachedVersion, storeResponse, storeVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
 import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
 import type { TypeTraits } from './type-urls.js';
@@ -46,7 +46,7 @@ interface DeltaType {
   sentVersion: string | undefined;
   ackedVersion: string | undefined;
   nonce: string | undefined;
-  outstanding: (Outstanding & { removed: string[] }) | undefined;
+  outstanding: (Outstanding & { removed: readonly string[] }) | undefined;
   deferredChangeAt: number | undefined;
   lastNack: NackRecord | undefined;
   cancel: () => void;
@@ -134,7 +134,13 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       lastNack: undefined,
       cancel: () => {},
     };
-    t.cancel = this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => this.guard(() => this.changed(t, changedAt)));
+    t.cancel = this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => {
+      try {
+        this.changed(t, changedAt);
+      } catch (err) {
+        this.failed(err);
+      }
+    });
     return t;
   }
 
@@ -215,27 +221,31 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       signature += '\u0001';
       for (const name of removed) signature += `${name}\u0000`;
     }
-    const response = sharedResponse(view, signature, () =>
-      this.ctx.encode.delta({
-        system_version_info: version,
-        resources: send.map((r) => ({ name: r.name, version: r.version, resource: { type_url: t.typeUrl, value: r.body } })),
-        type_url: t.typeUrl,
-        removed_resources: removed,
-        nonce: '',
-        control_plane: { identifier: this.ctx.controlPlaneId },
-      }),
-    );
+    const response =
+      cachedResponse(view, signature) ??
+      storeResponse(
+        view,
+        signature,
+        this.ctx.encode.delta({
+          system_version_info: version,
+          resources: send.map((r) => ({ name: r.name, version: r.version, resource: { type_url: t.typeUrl, value: r.body } })),
+          type_url: t.typeUrl,
+          removed_resources: removed,
+          nonce: '',
+          control_plane: { identifier: this.ctx.controlPlaneId },
+        }),
+      );
     const nonce = this.nonceFor(response);
-    const summary = send.map((r) => ({ name: r.name, version: r.version }));
-    if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources: summary, removed, cause });
-    for (const r of summary) t.known.set(r.name, r.version);
+    // The resources themselves stand for their (name, version): no copy per stream and push.
+    if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources: send, removed, cause });
+    for (const r of send) t.known.set(r.name, r.version);
     for (const name of removed) {
       if (t.names.has(name)) t.known.set(name, null);
       else t.known.delete(name);
     }
     t.sentVersion = version;
     t.nonce = nonce;
-    t.outstanding = { nonce, version, resources: summary, removed, cause, changedAt: cause === 'push' ? changedAt : undefined };
+    t.outstanding = { nonce, version, resources: send, removed, cause, changedAt: cause === 'push' ? changedAt : undefined };
     const m = this.ctx.metrics;
     m.responses++;
     if (cause === 'push') m.pushes++;
@@ -267,12 +277,13 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       for (const n of t.names) if (!all.has(n)) extra = true;
       if (!extra) return view.version;
     }
-    return sharedVersion(view, this.subscriptionKey(t), () => {
-      const subset: Resource[] = [];
-      if (t.wildcard) subset.push(...all.values());
-      else for (const n of t.names) if (all.has(n)) subset.push(all.get(n)!);
-      return setVersion(subset);
-    });
+    const key = this.subscriptionKey(t);
+    const known = cachedVersion(view, key);
+    if (known !== undefined) return known;
+    const subset: Resource[] = [];
+    if (t.wildcard) subset.push(...all.values());
+    else for (const n of t.names) if (all.has(n)) subset.push(all.get(n)!);
+    return storeVersion(view, key, setVersion(subset));
   }
 
   private ack(t: DeltaType): void {
@@ -297,7 +308,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       nonce: o.nonce,
       rejectedVersion: o.version,
       keptVersion: '',
-      resources: o.resources,
+      resources: o.resources.map((r) => ({ name: r.name, version: r.version })), // kept and served as JSON: no bodies
       code: req.error_detail?.code ?? 0,
       message: req.error_detail?.message ?? '',
     };

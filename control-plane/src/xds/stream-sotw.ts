@@ -19,7 +19,7 @@
 import type { NackRecord } from './hooks.js';
 import type { DiscoveryRequestMsg, DiscoveryResponseMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
-import { sharedResponse, sharedVersion } from './shared-responses.js';
+import { cachedResponse, cachedVersion, storeResponse, storeVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
 import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
 import type { TypeTraits } from './type-urls.js';
@@ -116,7 +116,13 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
       lastNack: undefined,
       cancel: () => {},
     };
-    t.cancel = this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => this.guard(() => this.changed(t, changedAt)));
+    t.cancel = this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => {
+      try {
+        this.changed(t, changedAt);
+      } catch (err) {
+        this.failed(err);
+      }
+    });
     return t;
   }
 
@@ -164,8 +170,11 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
     const view = this.ctx.watcher.fetch(this.key!, t.typeUrl);
     if (!view) return; // no snapshot for this node yet: the watch fires when one arrives
     const subset = this.wanted(t, view);
-    const version =
-      subset === view.resources ? view.version : sharedVersion(view, `${t.wildcard ? '*' : ''}\u0000${[...t.names].join('\u0000')}`, () => setVersion(subset.values()));
+    let version = view.version;
+    if (subset !== view.resources) {
+      const key = `${t.wildcard ? '*' : ''}\u0000${[...t.names].join('\u0000')}`;
+      version = cachedVersion(view, key) ?? storeVersion(view, key, setVersion(subset.values()));
+    }
     let resources: Resource[];
     if (t.traits.sotwFullState) {
       if (!t.mustRespond && version === t.sentVersion) return;
@@ -178,27 +187,31 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
       }
     }
     const signature = `${version}\u0000${resources.map((r) => `${r.name}@${r.version}`).join(',')}`;
-    const response = sharedResponse(view, signature, () =>
-      this.ctx.encode.sotw({
-        version_info: version,
-        resources: resources.map((r) => ({ type_url: t.typeUrl, value: r.body })),
-        type_url: t.typeUrl,
-        nonce: '',
-        control_plane: { identifier: this.ctx.controlPlaneId },
-      }),
-    );
+    const response =
+      cachedResponse(view, signature) ??
+      storeResponse(
+        view,
+        signature,
+        this.ctx.encode.sotw({
+          version_info: version,
+          resources: resources.map((r) => ({ type_url: t.typeUrl, value: r.body })),
+          type_url: t.typeUrl,
+          nonce: '',
+          control_plane: { identifier: this.ctx.controlPlaneId },
+        }),
+      );
     const nonce = this.nonceFor(response);
-    const summary = resources.map((r) => ({ name: r.name, version: r.version }));
-    if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources: summary, removed: [], cause });
-    if (t.traits.sotwFullState) t.sent = new Map(summary.map((r) => [r.name, r.version]));
+    // The resources themselves stand for their (name, version): no copy per stream and push.
+    if (this.hooked('onResponse')) this.callHook('onResponse', this, { typeUrl: t.typeUrl, nonce, version, resources, removed: [], cause });
+    if (t.traits.sotwFullState) t.sent = new Map(resources.map((r) => [r.name, r.version]));
     else {
       for (const name of t.sent.keys()) if (!view.resources.has(name)) t.sent.delete(name);
-      for (const r of summary) t.sent.set(r.name, r.version);
+      for (const r of resources) t.sent.set(r.name, r.version);
     }
     t.sentVersion = version;
     t.nonce = nonce;
     t.mustRespond = false;
-    t.outstanding = { nonce, version, resources: summary, cause, changedAt: cause === 'push' ? changedAt : undefined };
+    t.outstanding = { nonce, version, resources, cause, changedAt: cause === 'push' ? changedAt : undefined };
     const m = this.ctx.metrics;
     m.responses++;
     if (cause === 'push') m.pushes++;
@@ -244,7 +257,7 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
       nonce: o.nonce,
       rejectedVersion: o.version,
       keptVersion: req.version_info,
-      resources: o.resources,
+      resources: o.resources.map((r) => ({ name: r.name, version: r.version })), // kept and served as JSON: no bodies
       code: req.error_detail?.code ?? 0,
       message: req.error_detail?.message ?? '',
     };

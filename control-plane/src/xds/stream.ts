@@ -82,7 +82,7 @@ export interface StreamStatus {
 export interface Outstanding {
   nonce: string;
   version: string;
-  resources: { name: string; version: string }[];
+  resources: readonly { readonly name: string; readonly version: string }[];
   cause: 'request' | 'push';
   /** performance.now() of the cache change a push carries. */
   changedAt: number | undefined;
@@ -125,7 +125,8 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
   receive(request: Req): void {
     if (this.ended) return;
     this.ctx.metrics.requests++;
-    this.guard(() => {
+    // try/catch rather than guard(): no closure per request.
+    try {
       if (!this.node && !this.start(request.node)) return;
       let typeUrl = request.type_url;
       if (this.impliedTypeUrl !== undefined) {
@@ -139,7 +140,9 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
         return;
       }
       this.handle(typeUrl, request);
-    });
+    } catch (err) {
+      this.failed(err);
+    }
   }
 
   /** The client went away or the server is closing: cancel watches, count, call onStreamClose. */
@@ -208,8 +211,13 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
     try {
       work();
     } catch (err) {
-      this.fail('INTERNAL', err instanceof Error ? err.message : String(err));
+      this.failed(err);
     }
+  }
+
+  /** Ends the stream with INTERNAL for something its work threw. */
+  protected failed(err: unknown): void {
+    this.fail('INTERNAL', err instanceof Error ? err.message : String(err));
   }
 
   protected statusBase(types: TypeStatus[]): StreamStatus {
