@@ -6,6 +6,7 @@
 import { XdsError } from './errors.js';
 import { encodeMessage, encodeTrusted } from './proto-root.js';
 import { makeResource, type Resource } from './resource.js';
+import { Slab } from './slab.js';
 import { TYPE_URL } from './type-urls.js';
 
 /** Where Envoy gets the module: a file on the sidecar, or a URL it fetches through a cluster. */
@@ -116,7 +117,7 @@ function extensionConfig(name: string, wasmType: string, pluginName: string, con
   const nameLength = Buffer.byteLength(name);
   const typeLength = Buffer.byteLength(wasmType);
   const typed = ldSize(typeLength) + ldSize(ldSize(plugin));
-  const out = new Out(ldSize(nameLength) + ldSize(typed));
+  const out = new Out(ldSize(nameLength) + ldSize(typed), bodySlab);
   out.tag(1, nameLength).string(name).tag(2, typed).tag(1, typeLength).string(wasmType).tag(2, ldSize(plugin)).tag(1, plugin);
   out.bytes(head).bytes(conf).bytes(tail);
   return makeResource(TYPE_URL.extensionConfig, name, out.buffer);
@@ -130,13 +131,17 @@ function ldSize(length: number): number {
   return n;
 }
 
+/** Resource bodies live as long as their snapshot: carved apart from what a publish throws
+ * away, so that a snapshot's bodies do not keep Node's shared pools alive (slab.ts). */
+const bodySlab = new Slab(256 * 1024);
+
 /** One buffer of a known size, written front to back. */
 class Out {
   readonly buffer: Buffer;
   private at = 0;
 
-  constructor(size: number) {
-    this.buffer = Buffer.allocUnsafe(size);
+  constructor(size: number, slab?: Slab) {
+    this.buffer = slab ? slab.carve(size) : Buffer.allocUnsafe(size);
   }
 
   /** A length-delimited field's tag and length. */

@@ -6,6 +6,7 @@
 // which case it appends a fresh one (field 5 in DiscoveryResponse and DeltaDiscoveryResponse
 // alike; protobuf fields may come in any order, the last one wins). Either way the nonces of a
 // stream only grow, so each is unique on it, as the protocol asks. Bounded per view.
+import { Slab } from './slab.js';
 import type { TypeResources } from './snapshot.js';
 
 /** Entries kept per view and kind; beyond it, responses are encoded per stream. */
@@ -64,35 +65,23 @@ export function cachedResponse(view: TypeResources, signature: string): SharedRe
  * of its own. */
 export function storeResponse(view: TypeResources, signature: string, body: Buffer): SharedResponse {
   const [n, nonce] = nextNonce();
-  const bytes = withNonce(body, nonce, Buffer.allocUnsafe);
+  const bytes = withNonce(body, nonce, true);
   return memoSet(responses, view, signature, { bytes, body: bytes.subarray(0, body.length), nonce, sequence: n });
 }
 
-// A response lives only until gRPC has framed it (a copy, at once or when the stream drains), so
-// responses are carved from one slab rather than given a buffer each: at a response per stream
-// per push, allocating thousands of small ArrayBuffers cost more than the copies. A slab is
-// freed when the last response carved from it is.
-const SLAB_BYTES = 256 * 1024;
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-let slabUsed = 0;
+// A response sent to a stream lives only until gRPC has framed it (a copy, at once or when the
+// stream drains); one kept for a view lives as long as the view. Each kind has its own slab
+// (slab.ts): at a response per stream per push, allocating thousands of small ArrayBuffers cost
+// more than the copies, and kept responses in Node's pool would keep whole pools alive.
+const sendSlab = new Slab(256 * 1024);
+const keptSlab = new Slab(64 * 1024);
 
-function carve(bytes: number): Buffer {
-  if (bytes > SLAB_BYTES / 8) return Buffer.allocUnsafe(bytes);
-  if (slabUsed + bytes > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + bytes);
-  slabUsed += (bytes + 7) & ~7;
-  return out;
-}
-
-/** `body` with field 5 (nonce, a string) appended; the result is carved from a slab unless
- * `allocate` is given (a response kept for long should not hold a slab). */
-export function withNonce(body: Buffer, nonce: string, allocate: (bytes: number) => Buffer = carve): Buffer {
+/** `body` with field 5 (nonce, a string) appended, for sending at once (`kept`: for keeping as
+ * long as a view). */
+export function withNonce(body: Buffer, nonce: string, kept = false): Buffer {
   const n = Buffer.byteLength(nonce);
   if (n > 127) throw new RangeError('nonce longer than 127 bytes');
-  const out = allocate(body.length + 2 + n);
+  const out = (kept ? keptSlab : sendSlab).carve(body.length + 2 + n);
   body.copy(out, 0);
   out[body.length] = (5 << 3) | 2;
   out[body.length + 1] = n;
