@@ -6,7 +6,8 @@
 //   writing one identical message, encoded once per push, to every stream and counting the
 //   replies that ACK it (decoding each, the least an xDS server must do to know it was ACKed).
 // - xds.idle_stream_memory: server RSS per idle stream (after every stream got its first
-//   configuration and ACKed it); the floor holds bare grpc-js streams that got one message.
+//   configuration and ACKed it); the floor holds bare grpc-js streams that got one message. Also
+//   the marginal cost: the RSS the second half of the streams added, per stream.
 //
 // Every server and each server's clients run in child processes of their own (this file, with a
 // role argument), so each server starts from a fresh heap; both servers hold their streams at
@@ -134,8 +135,12 @@ interface Running {
   server: Child;
   clients: Child;
   connectMs: number;
+  /** RSS growth from before the first connection to all N idle, over N. */
   bytesPerStream: number;
   heapPerStream: number;
+  /** RSS growth from N/2 to N idle streams, over N/2: the cost of one more stream, without
+   * what grows once whatever the count (V8's young generation, compiled code). */
+  marginalBytesPerStream: number;
 }
 
 async function startServer(kind: 'meshward' | 'floor', n: number, o: Required<XdsStreamsOptions>): Promise<Running> {
@@ -147,13 +152,27 @@ async function startServer(kind: 'meshward' | 'floor', n: number, o: Required<Xd
     const before = (await server.next('memory')) as unknown as MemoryReport;
     const started = performance.now();
     clients = Child.start(['--role', 'clients', String(n), String(port), String(o.streamsPerWorkload), o.protocol]);
+    const half = Math.floor(n / 2);
     await clients.next('connected');
-    server.send({ type: 'ready' });
+    server.send({ type: 'ready', streams: half });
+    await server.next('ready');
+    server.send({ type: 'memory' });
+    const halfway = (await server.next('memory')) as unknown as MemoryReport;
+    clients.send({ type: 'more' });
+    await clients.next('connected');
+    server.send({ type: 'ready', streams: n });
     await server.next('ready');
     const connectMs = performance.now() - started;
     server.send({ type: 'memory' });
     const idle = (await server.next('memory')) as unknown as MemoryReport;
-    return { server, clients, connectMs, bytesPerStream: (idle.rss - before.rss) / n, heapPerStream: (idle.heapUsed - before.heapUsed) / n };
+    return {
+      server,
+      clients,
+      connectMs,
+      bytesPerStream: (idle.rss - before.rss) / n,
+      heapPerStream: (idle.heapUsed - before.heapUsed) / n,
+      marginalBytesPerStream: (idle.rss - halfway.rss) / (n - half),
+    };
   } catch (err) {
     await clients?.stop();
     await server.stop();
@@ -268,6 +287,10 @@ export async function benchXdsStreams(options: XdsStreamsOptions = {}): Promise<
       baseline: { name: 'bare @grpc/grpc-js stream (RSS)', value: round(floorIdle.bytesPerStream / 1024, 1) },
       heap_kb_per_stream: round(oursIdle.heapPerStream / 1024, 1),
       floor_heap_kb_per_stream: round(floorIdle.heapPerStream / 1024, 1),
+      // RSS added by the second half of the streams, per stream: without the fixed growth (about
+      // 40 MB in both servers at the first thousand streams) that dominates the figure above at 1,000.
+      marginal_kb_per_stream: round(oursIdle.marginalBytesPerStream / 1024, 1),
+      floor_marginal_kb_per_stream: round(floorIdle.marginalBytesPerStream / 1024, 1),
       connect_all_ms: round(oursIdle.connectMs, 0),
       ...common,
     });
@@ -322,11 +345,15 @@ async function serverMeshward(n: number, perWorkload: number): Promise<void> {
   process.on('message', (m: Msg) => {
     if (m.type === 'memory') reply({ type: 'memory', ...memory() });
     if (m.type === 'ready') {
-      // every stream got its first configuration and ACKed it
-      const done = (): void => reply({ type: 'ready' });
-      if (acks >= n) done();
+      // every stream so far (m.streams) got its first configuration and ACKed it
+      const done = (): void => {
+        onTarget = undefined;
+        target = Infinity;
+        reply({ type: 'ready' });
+      };
+      if (acks >= Number(m.streams)) done();
       else {
-        target = n;
+        target = Number(m.streams);
         onTarget = done;
       }
     }
@@ -400,10 +427,14 @@ async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void>
   process.on('message', (m: Msg) => {
     if (m.type === 'memory') reply({ type: 'memory', ...memory() });
     if (m.type === 'ready') {
-      const done = (): void => reply({ type: 'ready' });
-      if (replies >= n) done();
+      const done = (): void => {
+        onTarget = undefined;
+        target = Infinity;
+        reply({ type: 'ready' });
+      };
+      if (replies >= Number(m.streams)) done();
       else {
-        target = n;
+        target = Number(m.streams);
         onTarget = done;
       }
     }
@@ -480,10 +511,19 @@ async function clients(n: number, port: number, perWorkload: number, protocol: '
     });
   // Open in waves: a burst of 10,000 SYNs would overflow the listen backlog.
   const wave = 250;
-  for (let i = 0; i < n; i += wave) {
-    await Promise.all(Array.from({ length: Math.min(wave, n - i) }, (_, k) => open(i + k)));
-  }
+  const openUpTo = async (from: number, to: number): Promise<void> => {
+    for (let i = from; i < to; i += wave) {
+      await Promise.all(Array.from({ length: Math.min(wave, to - i) }, (_, k) => open(i + k)));
+    }
+  };
+  // Half first, the rest when asked: the server's memory is read in between (marginal cost).
+  const half = Math.floor(n / 2);
+  await openUpTo(0, half);
   reply({ type: 'connected', streams: connected });
+  process.once('message', (m: Msg) => {
+    if (m.type !== 'more') return;
+    void openUpTo(half, n).then(() => reply({ type: 'connected', streams: connected }));
+  });
   process.on('disconnect', () => {
     for (const s of sessions) s.destroy();
     process.exit(0);

@@ -255,40 +255,72 @@ export class XdsServer {
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the control plane is shutting down' });
       return;
     }
-    let ended = false;
-    const transport: StreamTransport = {
-      peer: peerInfo(call),
-      send: (message) => {
-        if (!ended) call.write(message);
-      },
-      fail: (code, message) => {
-        if (ended) return;
-        ended = true;
-        call.emit('error', { code: STATUS[code], details: message });
-      },
-    };
+    const transport = new CallTransport(call, peerInfo(call));
     const stream = make(transport);
+    transport.stream = stream;
+    transports.set(call, transport);
     this.streamSet.add(stream as XdsStream);
     // Headers at once: the client knows its stream was accepted even before any response (a
     // Delta reconnect that holds everything gets none).
     call.sendMetadata(new grpc.Metadata());
     stream.open();
-    call.on('data', (request: unknown) => stream.receive(request as never));
-    call.on('end', () => {
-      stream.close();
-      if (!ended) {
-        ended = true;
-        call.end();
-      }
-    });
-    const gone = (): void => {
-      ended = true;
-      stream.close();
-    };
-    call.on('cancelled', gone);
-    call.on('close', gone);
-    call.on('error', () => stream.close());
+    call.on('data', onData);
+    call.on('end', onEnd);
+    call.on('cancelled', onGone);
+    call.on('close', onGone);
+    call.on('error', onError);
   }
+}
+
+/** A stream's gRPC side. */
+class CallTransport implements StreamTransport {
+  ended = false;
+  stream: XdsStream<never> | undefined;
+
+  constructor(
+    readonly call: grpc.ServerDuplexStream<unknown, Buffer>,
+    readonly peer: PeerInfo,
+  ) {}
+
+  send(message: Buffer): void {
+    if (!this.ended) this.call.write(message);
+  }
+
+  fail(code: StreamErrorCode, message: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.call.emit('error', { code: STATUS[code], details: message });
+  }
+}
+
+// The call's listeners are shared by every call (an emitter calls them with itself as `this`),
+// rather than closures per stream: at 10,000 idle streams, closures were a part of the memory
+// each stream costs above a bare grpc-js stream.
+const transports = new WeakMap<object, CallTransport>();
+
+function onData(this: object, request: unknown): void {
+  transports.get(this)?.stream?.receive(request as never);
+}
+
+function onEnd(this: object): void {
+  const t = transports.get(this);
+  if (!t) return;
+  t.stream?.close();
+  if (!t.ended) {
+    t.ended = true;
+    t.call.end();
+  }
+}
+
+function onGone(this: object): void {
+  const t = transports.get(this);
+  if (!t) return;
+  t.ended = true;
+  t.stream?.close();
+}
+
+function onError(this: object): void {
+  transports.get(this)?.stream?.close();
 }
 
 /** Requests are decoded here; responses arrive encoded from the streams. */

@@ -34,8 +34,9 @@ interface DeltaType {
   /** What the client holds as far as the server knows: name → version, or null when it was
    * told the resource does not exist. */
   known: Map<string, string | null>;
-  /** Names to announce as removed whatever `known` says (wildcard unsubscribe). */
-  forceRemoved: Set<string>;
+  /** Names to announce as removed whatever `known` says (wildcard unsubscribe); made when
+   * first needed, as most streams never need it. */
+  forceRemoved: Set<string> | undefined;
   /** The subscription (`*` and names) as a key for responses shared between streams; undefined
    * after it changes, until next needed. */
   subscriptionKey: string | undefined;
@@ -122,7 +123,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       wildcard: false,
       names: new Set(),
       known: new Map(),
-      forceRemoved: new Set(),
+      forceRemoved: undefined,
       subscriptionKey: undefined,
       wholeSignature: undefined,
       subscriptionChanged: false,
@@ -169,7 +170,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       }
       t.names.delete(name);
       t.known.delete(name);
-      if (t.wildcard) t.forceRemoved.add(name); // sent again below if the wildcard covers it
+      if (t.wildcard) (t.forceRemoved ??= new Set()).add(name); // sent again below if the wildcard covers it
     }
     if (first && !t.wildcard) {
       // Versions declared for names the client does not subscribe to mean nothing here.
@@ -198,13 +199,14 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     } else {
       for (const name of t.names) this.consider(t, view, name, send, removed);
     }
-    const forced = t.forceRemoved.size > 0;
+    const forceRemoved = t.forceRemoved;
+    const forced = forceRemoved !== undefined && forceRemoved.size > 0;
     if (forced) {
-      for (const name of t.forceRemoved) {
+      for (const name of forceRemoved) {
         if (!view.resources.has(name) && !removed.includes(name)) removed.push(name);
         else if (view.resources.has(name) && !send.some((r) => r.name === name)) send.push(view.resources.get(name)!);
       }
-      t.forceRemoved.clear();
+      forceRemoved.clear();
     }
     if (send.length === 0 && removed.length === 0) return;
 
