@@ -135,13 +135,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       lastNack: undefined,
       cancel: () => {},
     };
-    t.cancel = this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => {
-      try {
-        this.changed(t, changedAt);
-      } catch (err) {
-        this.failed(err);
-      }
-    });
+    t.cancel = this.watchType(typeUrl, (changedAt) => this.changed(t, changedAt));
     return t;
   }
 

@@ -116,13 +116,7 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
       lastNack: undefined,
       cancel: () => {},
     };
-    t.cancel = this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => {
-      try {
-        this.changed(t, changedAt);
-      } catch (err) {
-        this.failed(err);
-      }
-    });
+    t.cancel = this.watchType(typeUrl, (changedAt) => this.changed(t, changedAt));
     return t;
   }
 

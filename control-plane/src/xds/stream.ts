@@ -215,6 +215,18 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
     }
   }
 
+  /** Watches this stream's key for `typeUrl` (cancelled by the returned function); whatever
+   * `changed` throws ends the stream with INTERNAL. */
+  protected watchType(typeUrl: string, changed: (changedAt: number) => void): () => void {
+    return this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => {
+      try {
+        changed(changedAt);
+      } catch (err) {
+        this.failed(err);
+      }
+    });
+  }
+
   /** Ends the stream with INTERNAL for something its work threw. */
   protected failed(err: unknown): void {
     this.fail('INTERNAL', err instanceof Error ? err.message : String(err));
