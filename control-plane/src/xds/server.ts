@@ -46,16 +46,7 @@ export interface XdsServerOptions {
   nackLogSize?: number;
   /** Passed to grpc.Server. */
   grpcOptions?: grpc.ServerOptions;
-  /** Node's Buffer.poolSize is raised to at least this (default 64 KiB; 0 leaves it alone). */
-  bufferPoolSize?: number;
 }
-
-/** grpc-js copies every message it sends into a Buffer.allocUnsafe of its own. Below half of
- * Buffer.poolSize that is a slice of a shared pool, and Node's default 8 KiB pool holds about six
- * of our responses, so a push to 10,000 streams made some 1,700 new ArrayBuffers, which cost
- * 40 ms of the push's CPU in a profile; at 64 KiB, 16 ms. The setting is process-wide, and a
- * pool is freed when its last slice is. */
-const BUFFER_POOL_BYTES = 64 * 1024;
 
 const STATUS: Record<StreamErrorCode, grpc.status> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
@@ -76,9 +67,6 @@ export class XdsServer {
 
   private constructor(private readonly options: XdsServerOptions) {
     this.host = options.host ?? '127.0.0.1';
-    const pool = options.bufferPoolSize ?? BUFFER_POOL_BYTES;
-    if (!Number.isInteger(pool) || pool < 0) throw new XdsError('XDS_OPTIONS_INVALID', `bufferPoolSize: ${pool} must be a whole number of bytes`);
-    if (Buffer.poolSize < pool) Buffer.poolSize = pool;
     const nackLogSize = options.nackLogSize ?? 256;
     if (!Number.isInteger(nackLogSize) || nackLogSize < 1) throw new XdsError('XDS_OPTIONS_INVALID', `nackLogSize: ${nackLogSize} must be a positive integer`);
     const codecs = discoveryCodecs();

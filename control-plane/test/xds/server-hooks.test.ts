@@ -137,19 +137,4 @@ describe('metrics', { timeout: 30_000 }, () => {
       { nackLogSize: 2 },
     );
   });
-
-  it("raises Node's Buffer pool for grpc-js's message copies, never lowers it, and refuses a bad size", async () => {
-    const saved = Buffer.poolSize;
-    try {
-      Buffer.poolSize = 8 * 1024;
-      await withServer(async () => assert.equal(Buffer.poolSize, 64 * 1024));
-      Buffer.poolSize = 8 * 1024;
-      await withServer(async () => assert.equal(Buffer.poolSize, 8 * 1024, '0 leaves it alone'), { bufferPoolSize: 0 });
-      Buffer.poolSize = 256 * 1024;
-      await withServer(async () => assert.equal(Buffer.poolSize, 256 * 1024, 'a larger pool stays'));
-      await assert.rejects(withServer(async () => {}, { bufferPoolSize: -1 }), /bufferPoolSize: -1 must be a whole number of bytes/);
-    } finally {
-      Buffer.poolSize = saved;
-    }
-  });
 });
