@@ -6,6 +6,7 @@
 // control plane may send them) and listed in `unknownFields` for a debug log line.
 import { lowerInPlace } from "../bytes";
 import { JsonReader, JsonToken } from "../json/json-reader";
+import { ConfigReader, FIELD_END, FIELD_FAIL, kindOf } from "./config-reader";
 import { Cidr, parseCidr } from "../policy/cidr";
 import { IngressRule } from "../policy/ingress";
 import { GrpcMatch, HostPattern, HttpMatch, compileHost } from "../policy/match-http";
@@ -22,8 +23,6 @@ import { EgressRule, TCP_DEFAULT, TcpConfig, TcpRule } from "../tcp/tcp-config";
 import { sensorByName } from "../dlp/scanner";
 import { checkPattern } from "../dlp/pattern";
 
-const MAX_INT: u64 = 2147483647;
-
 const ROOT_FIELDS: StaticArray<string> = ["schema", "version", "workload", "mode", "policies", "ingress", "events", "limits", "waf", "dlp", "egress", "tcp", "reporting"];
 const REPORTING_FIELDS: StaticArray<string> = ["flows", "maxFlows"];
 const WAF_FIELDS: StaticArray<string> = ["action", "paranoia", "threshold", "exclusions"];
@@ -39,39 +38,56 @@ const EVENTS_FIELDS: StaticArray<string> = ["cluster", "authority", "path", "tok
 const LIMITS_FIELDS: StaticArray<string> = ["maxBodyBytes", "maxEventFieldBytes"];
 
 export class ConfigParser {
-  private r: JsonReader = new JsonReader();
-  /** The TCP fields (tcp/tcp-config-parser.ts), read from the same reader. */
-  private tcp: TcpConfigParser = new TcpConfigParser();
+  private doc: ConfigReader;
+  /** The reader `doc` walks, for the current token's details. */
+  private r: JsonReader;
+  /** The TCP fields (tcp/tcp-config-parser.ts), read from the same document. */
+  private tcp: TcpConfigParser;
+
+  constructor() {
+    const doc = new ConfigReader();
+    this.doc = doc;
+    this.r = doc.json;
+    this.tcp = new TcpConfigParser(doc);
+  }
+
   /** Why the document was rejected; null when it was accepted. */
-  error: string | null = null;
+  get error(): string | null {
+    return this.doc.error;
+  }
+
+  set error(reason: string | null) {
+    this.doc.error = reason;
+  }
+
   /** Paths of fields this version does not know (collected only when asked for). */
-  unknownFields: Array<string> = new Array<string>();
-  private collectUnknown: bool = false;
+  get unknownFields(): Array<string> {
+    return this.doc.unknownFields;
+  }
 
   parse(p: usize, len: usize, collectUnknown: bool): FilterConfig | null {
-    this.error = null;
-    this.unknownFields = new Array<string>();
-    this.collectUnknown = collectUnknown;
-    this.r.reset(p, len, true);
-    const t = this.next();
+    const doc = this.doc;
+    doc.reset(p, len, collectUnknown);
+    const t = doc.next();
     if (t != JsonToken.BeginObject) {
-      if (this.error === null) this.error = "the configuration must be a JSON object, found " + found(t);
+      if (doc.error === null) doc.error = "the configuration must be a JSON object, found " + kindOf(t);
       return null;
     }
     const config = this.root();
     if (config === null) return null;
-    const end = this.next();
+    const end = doc.next();
     if (end != JsonToken.End) {
-      if (this.error === null) this.error = "unexpected data after the configuration";
+      if (doc.error === null) doc.error = "unexpected data after the configuration";
       return null;
     }
     return config;
   }
 
   // ---- objects ----
+  // A branch that finds a problem sets the error; the next doc.field() then answers FIELD_FAIL.
 
   private root(): FilterConfig | null {
-    let seen: u32 = 0;
+    const doc = this.doc;
     let version: ArrayBuffer | null = null;
     let workloadNs: ArrayBuffer | null = null;
     let workloadName: ArrayBuffer | null = null;
@@ -85,50 +101,43 @@ export class ConfigParser {
     let egress: StaticArray<EgressRule> | null = null;
     let tcp: TcpConfig | null = null;
     let reporting: ReportingConfig = REPORTING_DEFAULT;
-    this.tcp.begin(this.r);
     while (true) {
-      const f = this.field(ROOT_FIELDS, seen);
+      const f = doc.field(ROOT_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
       if (f == 0) {
-        const t = this.next();
+        const t = doc.next();
         if (t != JsonToken.Number || !this.r.numInteger || this.r.numNegative || this.r.numValue != 1) {
-          this.fail(this.r.path(), t == JsonToken.Number ? "must be 1 (this filter reads schema 1), found " + this.tokenText() : "must be 1, found " + found(t));
+          doc.fail(t == JsonToken.Number ? "must be 1 (this filter reads schema 1), found " + doc.tokenText() : "must be 1, found " + kindOf(t));
           return null;
         }
       } else if (f == 1) {
-        version = this.string(false);
+        version = doc.string(false);
       } else if (f == 2) {
-        if (!this.beginObject()) return null;
-        let wseen: u32 = 0;
+        if (!doc.beginObject()) return null;
         while (true) {
-          const g = this.field(WORKLOAD_FIELDS, wseen);
+          const g = doc.field(WORKLOAD_FIELDS);
           if (g == FIELD_END) break;
           if (g == FIELD_FAIL) return null;
-          if (g == FIELD_SKIPPED) continue;
-          wseen |= 1 << <u32>g;
-          if (g == 0) workloadNs = this.string(true);
-          else workloadName = this.string(true);
-          if (this.error !== null) return null;
+          if (g == 0) workloadNs = doc.string(true);
+          else workloadName = doc.string(true);
         }
-        if (!this.required(WORKLOAD_FIELDS, wseen, 0b11)) return null;
+        if (!doc.required(WORKLOAD_FIELDS, 0b11)) return null;
       } else if (f == 3) {
-        const t = this.next();
+        const t = doc.next();
         if (t != JsonToken.String) {
-          this.typeError(t, "one of \"discover\", \"monitor\", \"protect\"");
+          doc.mustBe(t, "one of \"discover\", \"monitor\", \"protect\"");
           return null;
         }
         if (this.r.is("discover")) mode = Mode.Discover;
         else if (this.r.is("monitor")) mode = Mode.Monitor;
         else if (this.r.is("protect")) mode = Mode.Protect;
         else {
-          this.fail(this.r.path(), "must be one of \"discover\", \"monitor\", \"protect\", found " + this.tokenText());
+          doc.fail("must be one of \"discover\", \"monitor\", \"protect\", found " + doc.tokenText());
           return null;
         }
       } else if (f == 4) {
-        policies = this.stringArray(false);
+        policies = doc.stringArray(false);
       } else if (f == 5) {
         ingress = this.rules();
       } else if (f == 6) {
@@ -143,17 +152,14 @@ export class ConfigParser {
         if (d !== null) dlp = d;
       } else if (f == 10) {
         egress = this.tcp.egress();
-        this.tcpError();
       } else if (f == 11) {
         tcp = this.tcp.settings(null);
-        this.tcpError();
       } else if (f == 12) {
         const rep = this.reporting();
         if (rep !== null) reporting = rep;
       }
-      if (this.error !== null) return null;
     }
-    if (!this.required(ROOT_FIELDS, seen, 0xff)) return null;
+    if (!doc.required(ROOT_FIELDS, 0xff)) return null;
     const config = new FilterConfig(
       version!, workloadNs!, workloadName!, mode, policies!, ingress!, events!, limits!, waf, dlp);
     const t = tcp !== null ? tcp : TCP_DEFAULT;
@@ -163,24 +169,19 @@ export class ConfigParser {
   }
 
   private rules(): StaticArray<IngressRule> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<IngressRule>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.typeError(t, "an object");
-        return null;
-      }
+    while (doc.element(JsonToken.BeginObject, "an object")) {
       const rule = this.rule();
       if (rule === null) return null;
       out.push(rule);
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private rule(): IngressRule | null {
-    let seen: u32 = 0;
+    const doc = this.doc;
     let id: ArrayBuffer | null = null;
     let name: ArrayBuffer | null = null;
     let from: StaticArray<PeerMatch> | null = null;
@@ -188,13 +189,11 @@ export class ConfigParser {
     let grpc: StaticArray<GrpcMatch> | null = null;
     let tcp: TcpRule | null = null;
     while (true) {
-      const f = this.field(RULE_FIELDS, seen);
+      const f = doc.field(RULE_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
-      if (f == 0) id = this.string(true);
-      else if (f == 1) name = this.string(false);
+      if (f == 0) id = doc.string(true);
+      else if (f == 1) name = doc.string(false);
       else if (f == 2) from = this.peers();
       else if (f == 3) http = this.httpMatches();
       else if (f == 4) grpc = this.grpcMatches();
@@ -208,617 +207,355 @@ export class ConfigParser {
         else if (f == 7) t.postgres = this.tcp.sql();
         else if (f == 8) t.mysql = this.tcp.sql();
         else t.redis = this.tcp.redis();
-        this.tcpError();
       }
-      if (this.error !== null) return null;
     }
-    if (!this.required(RULE_FIELDS, seen, 0b11111)) return null;
+    if (!doc.required(RULE_FIELDS, 0b11111)) return null;
     const rule = new IngressRule(id!, name!, from!, http!, grpc!);
     rule.tcp = tcp;
     return rule;
   }
 
   private peers(): StaticArray<PeerMatch> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<PeerMatch>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.typeError(t, "an object");
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object")) {
       let principal: PrincipalPattern | null = null;
       let namespace: ArrayBuffer | null = null;
       let workload: ArrayBuffer | null = null;
       let ipBlock: Cidr | null = null;
       while (true) {
-        const f = this.field(PEER_FIELDS, seen);
+        const f = doc.field(PEER_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) {
-          const s = this.string(true);
+          const s = doc.string(true);
           if (s !== null) principal = compilePrincipal(s);
         } else if (f == 1) {
-          namespace = this.string(true);
+          namespace = doc.string(true);
         } else if (f == 2) {
-          workload = this.string(true);
+          workload = doc.string(true);
         } else {
-          const s = this.string(true);
+          const s = doc.string(true);
           if (s !== null) {
             ipBlock = parseCidr(changetype<usize>(s), <usize>s.byteLength);
-            if (ipBlock === null) {
-              this.fail(this.r.path(), "must be an IPv4 or IPv6 CIDR (10.0.0.0/8, fd00::/8), found " + this.tokenText());
-            }
+            if (ipBlock === null) doc.fail("must be an IPv4 or IPv6 CIDR (10.0.0.0/8, fd00::/8), found " + doc.tokenText());
           }
         }
-        if (this.error !== null) return null;
       }
       out.push(new PeerMatch(principal, namespace, workload, ipBlock));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private httpMatches(): StaticArray<HttpMatch> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<HttpMatch>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.typeError(t, "an object");
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object")) {
       let methods: StaticArray<ArrayBuffer> | null = null;
       let paths: StaticArray<PathPattern> | null = null;
       let hosts: StaticArray<HostPattern> | null = null;
       while (true) {
-        const f = this.field(HTTP_FIELDS, seen);
+        const f = doc.field(HTTP_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) methods = this.methods();
         else if (f == 1) paths = this.paths();
         else hosts = this.hosts();
-        if (this.error !== null) return null;
       }
-      if (!this.required(HTTP_FIELDS, seen, 0b111)) return null;
+      if (!doc.required(HTTP_FIELDS, 0b111)) return null;
       out.push(new HttpMatch(methods!, paths!, hosts!));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private methods(): StaticArray<ArrayBuffer> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<ArrayBuffer>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.String) {
-        this.typeError(t, "a string");
-        return null;
-      }
+    while (doc.element(JsonToken.String, "a string")) {
       const m = this.r.stringBytes();
       if (!isMethod(m)) {
-        this.fail(this.r.path(), "must be an upper-case HTTP method (GET, POST, ...), found " + this.tokenText());
+        doc.fail("must be an upper-case HTTP method (GET, POST, ...), found " + doc.tokenText());
         return null;
       }
       out.push(m);
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private paths(): StaticArray<PathPattern> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<PathPattern>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.String) {
-        this.typeError(t, "a string");
-        return null;
-      }
+    while (doc.element(JsonToken.String, "a string")) {
       const pattern = compilePath(this.r.stringBytes());
       if (pattern === null) {
-        this.fail(this.r.path(), "must be a path pattern starting with '/', found " + this.tokenText());
+        doc.fail("must be a path pattern starting with '/', found " + doc.tokenText());
         return null;
       }
       out.push(pattern);
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private hosts(): StaticArray<HostPattern> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<HostPattern>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.String) {
-        this.typeError(t, "a string");
-        return null;
-      }
+    while (doc.element(JsonToken.String, "a string")) {
       const h = hostWithoutPort(this.r.stringBytes());
       if (!isHostPattern(h)) {
-        this.fail(this.r.path(), "must be a host name, *.<domain> or *, found " + this.tokenText());
+        doc.fail("must be a host name, *.<domain> or *, found " + doc.tokenText());
         return null;
       }
       lowerInPlace(h);
       out.push(compileHost(h));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private grpcMatches(): StaticArray<GrpcMatch> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<GrpcMatch>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.typeError(t, "an object");
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object")) {
       let service: ArrayBuffer | null = null;
       let anyService = false;
       let methods: StaticArray<ArrayBuffer> | null = null;
       while (true) {
-        const f = this.field(GRPC_FIELDS, seen);
+        const f = doc.field(GRPC_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) {
-          service = this.string(true);
+          service = doc.string(true);
           if (service !== null && service.byteLength == 1 && load<u8>(changetype<usize>(service)) == 0x2a) {
             anyService = true;
           }
         } else {
-          methods = this.stringArray(true);
+          methods = doc.stringArray(true);
           if (methods !== null) methods = withoutWildcard(methods);
         }
-        if (this.error !== null) return null;
       }
-      if (!this.required(GRPC_FIELDS, seen, 0b11)) return null;
+      if (!doc.required(GRPC_FIELDS, 0b11)) return null;
       out.push(new GrpcMatch(anyService ? null : service, methods!));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private events(): EventsConfig | null {
-    if (!this.beginObject()) return null;
-    let seen: u32 = 0;
+    const doc = this.doc;
+    if (!doc.beginObject()) return null;
     const strings = new StaticArray<ArrayBuffer | null>(4);
     const ints = new StaticArray<u32>(4);
     while (true) {
-      const f = this.field(EVENTS_FIELDS, seen);
+      const f = doc.field(EVENTS_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
       if (f < 4) {
-        const s = this.string(false);
+        const s = doc.string(false);
         if (s !== null && hasControlBytes(s)) {
-          this.fail(this.r.path(), "must not contain control characters");
+          doc.fail("must not contain control characters");
           return null;
         }
         if (s !== null && f == 2 && (s.byteLength == 0 || load<u8>(changetype<usize>(s)) != 0x2f)) {
-          this.fail(this.r.path(), "must start with '/', found " + this.tokenText());
+          doc.fail("must start with '/', found " + doc.tokenText());
           return null;
         }
         strings[f] = s;
       } else {
         // batchSize, flushIntervalMs and timeoutMs must be positive; bufferLimit may be 0.
-        ints[f - 4] = this.uint(f == 6 ? 0 : 1);
+        ints[f - 4] = doc.uint(f == 6 ? 0 : 1);
       }
-      if (this.error !== null) return null;
     }
-    if (!this.required(EVENTS_FIELDS, seen, 0xff)) return null;
+    if (!doc.required(EVENTS_FIELDS, 0xff)) return null;
     return new EventsConfig(strings[0]!, strings[1]!, strings[2]!, strings[3]!, ints[0], ints[1], ints[2], ints[3]);
   }
 
   private limits(): Limits | null {
-    if (!this.beginObject()) return null;
-    let seen: u32 = 0;
+    const doc = this.doc;
+    if (!doc.beginObject()) return null;
     let maxBody: u32 = 0;
     let maxField: u32 = 0;
     while (true) {
-      const f = this.field(LIMITS_FIELDS, seen);
+      const f = doc.field(LIMITS_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
-      if (f == 0) maxBody = this.uint(0);
-      else maxField = this.uint(0);
-      if (this.error !== null) return null;
+      if (f == 0) maxBody = doc.uint(0);
+      else maxField = doc.uint(0);
     }
-    if (!this.required(LIMITS_FIELDS, seen, 0b11)) return null;
+    if (!doc.required(LIMITS_FIELDS, 0b11)) return null;
     return new Limits(maxBody, maxField);
   }
 
   /** `reporting`: allowed-flow records (flows: bool, maxFlows: 1 … 65536). */
   private reporting(): ReportingConfig | null {
-    if (!this.beginObject()) return null;
-    let seen: u32 = 0;
+    const doc = this.doc;
+    if (!doc.beginObject()) return null;
     let flows = true;
     let maxFlows: u32 = REPORTING_DEFAULT.maxFlows;
     while (true) {
-      const f = this.field(REPORTING_FIELDS, seen);
+      const f = doc.field(REPORTING_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
       if (f == 0) {
-        const u = this.next();
-        if (u == JsonToken.True) flows = true;
-        else if (u == JsonToken.False) flows = false;
-        else this.typeError(u, "true or false");
+        flows = doc.bool();
       } else {
-        maxFlows = this.uint(1);
-        if (this.error === null && maxFlows > MAX_FLOWS) {
-          this.fail(this.r.path(), "must be at most " + MAX_FLOWS.toString() + ", found " + this.tokenText());
+        maxFlows = doc.uint(1);
+        if (doc.error === null && maxFlows > MAX_FLOWS) {
+          doc.fail("must be at most " + MAX_FLOWS.toString() + ", found " + doc.tokenText());
         }
       }
-      if (this.error !== null) return null;
     }
-    if (!this.required(REPORTING_FIELDS, seen, 0b11)) return null;
+    if (!doc.required(REPORTING_FIELDS, 0b11)) return null;
     return new ReportingConfig(flows, maxFlows);
   }
 
   private action(): DetectAction {
-    const t = this.next();
+    const doc = this.doc;
+    const t = doc.next();
     if (t != JsonToken.String) {
-      this.typeError(t, "one of \"block\", \"alert\", \"off\"");
+      doc.mustBe(t, "one of \"block\", \"alert\", \"off\"");
       return DetectAction.Off;
     }
     if (this.r.is("block")) return DetectAction.Block;
     if (this.r.is("alert")) return DetectAction.Alert;
     if (this.r.is("off")) return DetectAction.Off;
-    this.fail(this.r.path(), "must be one of \"block\", \"alert\", \"off\", found " + this.tokenText());
+    doc.fail("must be one of \"block\", \"alert\", \"off\", found " + doc.tokenText());
     return DetectAction.Off;
   }
 
   private waf(): WafConfig | null {
-    if (!this.beginObject()) return null;
-    let seen: u32 = 0;
+    const doc = this.doc;
+    if (!doc.beginObject()) return null;
     let action = DetectAction.Off;
     let paranoia: u32 = 1;
     let threshold: u32 = 5;
     let exclusions: StaticArray<WafExclusion> | null = null;
     while (true) {
-      const f = this.field(WAF_FIELDS, seen);
+      const f = doc.field(WAF_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
       if (f == 0) action = this.action();
       else if (f == 1) {
-        paranoia = this.uint(1);
-        if (this.error === null && paranoia > 4) this.fail(this.r.path(), "must be 1, 2, 3 or 4, found " + this.tokenText());
+        paranoia = doc.uint(1);
+        if (doc.error === null && paranoia > 4) doc.fail("must be 1, 2, 3 or 4, found " + doc.tokenText());
       } else if (f == 2) {
-        threshold = this.uint(1);
-        if (this.error === null && threshold > 1000) this.fail(this.r.path(), "must be at most 1000, found " + this.tokenText());
+        threshold = doc.uint(1);
+        if (doc.error === null && threshold > 1000) doc.fail("must be at most 1000, found " + doc.tokenText());
       } else exclusions = this.exclusions();
-      if (this.error !== null) return null;
     }
-    if (!this.required(WAF_FIELDS, seen, 0b1111)) return null;
+    if (!doc.required(WAF_FIELDS, 0b1111)) return null;
     return new WafConfig(action, <i32>paranoia, <i32>threshold, exclusions!);
   }
 
   private exclusions(): StaticArray<WafExclusion> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<WafExclusion>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.typeError(t, "an object");
-        return null;
-      }
+    while (doc.element(JsonToken.BeginObject, "an object")) {
       if (out.length >= 32) {
-        this.fail(this.r.path(), "at most 32 exclusions are supported");
+        doc.fail("at most 32 exclusions are supported");
         return null;
       }
-      let seen: u32 = 0;
       let paths: StaticArray<PathPattern> | null = null;
       let params: StaticArray<ArrayBuffer> | null = null;
       let mask: u32 = 0;
       while (true) {
-        const f = this.field(EXCLUSION_FIELDS, seen);
+        const f = doc.field(EXCLUSION_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) paths = this.paths();
-        else if (f == 1) params = this.stringArray(true);
-        else {
-          if (!this.beginArray()) return null;
-          while (true) {
-            const u = this.next();
-            if (u == JsonToken.EndArray) break;
-            if (u != JsonToken.String) {
-              this.typeError(u, "a string");
-              return null;
-            }
-            const c = classByName(this.r.tokenStart, this.r.tokenEnd - this.r.tokenStart);
-            if (c < 0) {
-              this.fail(this.r.path(), "is not an attack class, found " + this.tokenText());
-              return null;
-            }
-            mask |= <u32>1 << <u32>c;
-          }
-        }
-        if (this.error !== null) return null;
+        else if (f == 1) params = doc.stringArray(true);
+        else mask = this.names(classByName, "is not an attack class");
       }
-      if (!this.required(EXCLUSION_FIELDS, seen, 0b111)) return null;
+      if (!doc.required(EXCLUSION_FIELDS, 0b111)) return null;
       out.push(new WafExclusion(paths!, params!, mask));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
+  }
+
+  /** A list of names (attack classes, sensors) as a mask of their bits: `byName` gives a name's
+   * bit position, negative for a name it does not know (`notOne` says what that is not). */
+  private names(byName: (p: usize, len: usize) => i32, notOne: string): u32 {
+    const doc = this.doc;
+    if (!doc.beginArray()) return 0;
+    let mask: u32 = 0;
+    while (doc.element(JsonToken.String, "a string")) {
+      const bit = byName(this.r.tokenStart, this.r.tokenEnd - this.r.tokenStart);
+      if (bit < 0) {
+        doc.fail(notOne + ", found " + doc.tokenText());
+        return 0;
+      }
+      mask |= <u32>1 << <u32>bit;
+    }
+    return mask;
   }
 
   private dlp(): DlpConfig | null {
-    if (!this.beginObject()) return null;
-    let seen: u32 = 0;
+    const doc = this.doc;
+    if (!doc.beginObject()) return null;
     let action = DetectAction.Off;
     let sensors: u32 = 0;
     let custom: StaticArray<CustomSensor> | null = null;
     let requests = false;
     while (true) {
-      const f = this.field(DLP_FIELDS, seen);
+      const f = doc.field(DLP_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
       if (f == 0) action = this.action();
-      else if (f == 1) {
-        if (!this.beginArray()) return null;
-        while (true) {
-          const u = this.next();
-          if (u == JsonToken.EndArray) break;
-          if (u != JsonToken.String) {
-            this.typeError(u, "a string");
-            return null;
-          }
-          const s = sensorByName(this.r.tokenStart, this.r.tokenEnd - this.r.tokenStart);
-          if (s < 0) {
-            this.fail(this.r.path(), "is not a sensor, found " + this.tokenText());
-            return null;
-          }
-          sensors |= <u32>1 << <u32>s;
-        }
-      } else if (f == 2) custom = this.sensors();
-      else {
-        const u = this.next();
-        if (u == JsonToken.True) requests = true;
-        else if (u == JsonToken.False) requests = false;
-        else this.typeError(u, "true or false");
-      }
-      if (this.error !== null) return null;
+      else if (f == 1) sensors = this.names(sensorByName, "is not a sensor");
+      else if (f == 2) custom = this.sensors();
+      else requests = doc.bool();
     }
-    if (!this.required(DLP_FIELDS, seen, 0b1111)) return null;
+    if (!doc.required(DLP_FIELDS, 0b1111)) return null;
     return new DlpConfig(action, sensors, custom!, requests);
   }
 
   private sensors(): StaticArray<CustomSensor> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray()) return null;
     const out = new Array<CustomSensor>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.typeError(t, "an object");
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object")) {
       let name: ArrayBuffer | null = null;
       let pattern: ArrayBuffer | null = null;
       let contexts: u32 = 0;
       while (true) {
-        const f = this.field(SENSOR_FIELDS, seen);
+        const f = doc.field(SENSOR_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
-        if (f == 0) name = this.string(true);
+        if (f == 0) name = doc.string(true);
         else if (f == 1) {
-          pattern = this.string(true);
+          pattern = doc.string(true);
           if (pattern !== null) {
             const problem = checkPattern(changetype<usize>(pattern), <usize>pattern.byteLength);
-            if (problem !== null) this.fail(this.r.path(), "invalid pattern: " + problem);
+            if (problem !== null) doc.fail("invalid pattern: " + problem);
           }
-        } else {
-          if (!this.beginArray()) return null;
-          while (true) {
-            const u = this.next();
-            if (u == JsonToken.EndArray) break;
-            if (u != JsonToken.String) {
-              this.typeError(u, "a string");
-              return null;
-            }
-            if (this.r.is("url")) contexts |= CONTEXT_URL;
-            else if (this.r.is("header")) contexts |= CONTEXT_HEADER;
-            else if (this.r.is("body")) contexts |= CONTEXT_BODY;
-            else {
-              this.fail(this.r.path(), "must be one of \"url\", \"header\", \"body\", found " + this.tokenText());
-              return null;
-            }
-          }
-        }
-        if (this.error !== null) return null;
+        } else contexts = this.contexts();
       }
-      if (!this.required(SENSOR_FIELDS, seen, 0b111)) return null;
+      if (!doc.required(SENSOR_FIELDS, 0b111)) return null;
       out.push(new CustomSensor(name!, pattern!, contexts, new StaticArray<i32>(0)));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
-  /** Take the TCP reader's error as this document's. */
-  private tcpError(): void {
-    if (this.error === null && this.tcp.error !== null) this.error = this.tcp.error;
-  }
-
-  // ---- fields and values ----
-
-  /** Read the next field of the object being walked: its index in `names`, FIELD_END at the
-   * end of the object, FIELD_SKIPPED after skipping an unknown one, FIELD_FAIL on error. */
-  private field(names: StaticArray<string>, seen: u32): i32 {
-    const t = this.next();
-    if (t == JsonToken.EndObject) return FIELD_END;
-    if (t != JsonToken.Key) {
-      if (this.error === null) this.fail(this.r.path(), "expected a field");
-      return FIELD_FAIL;
-    }
-    for (let i = 0; i < names.length; i++) {
-      if (this.r.is(unchecked(names[i]))) {
-        if ((seen & (1 << <u32>i)) != 0) {
-          this.fail(this.r.path(), "duplicate field");
-          return FIELD_FAIL;
-        }
-        return i;
+  /** Where a custom sensor looks: a mask of CONTEXT_* bits. */
+  private contexts(): u32 {
+    const doc = this.doc;
+    if (!doc.beginArray()) return 0;
+    let contexts: u32 = 0;
+    while (doc.element(JsonToken.String, "a string")) {
+      if (this.r.is("url")) contexts |= CONTEXT_URL;
+      else if (this.r.is("header")) contexts |= CONTEXT_HEADER;
+      else if (this.r.is("body")) contexts |= CONTEXT_BODY;
+      else {
+        doc.fail("must be one of \"url\", \"header\", \"body\", found " + doc.tokenText());
+        return 0;
       }
     }
-    if (this.collectUnknown) this.unknownFields.push(this.r.path());
-    const v = this.next();
-    if (!this.r.skip(v)) {
-      if (this.error === null) this.fail(this.r.path(), this.r.error);
-      return FIELD_FAIL;
-    }
-    return FIELD_SKIPPED;
+    return contexts;
   }
-
-  /** After the object ended: every field in `mask` must have been seen. */
-  private required(names: StaticArray<string>, seen: u32, mask: u32): bool {
-    for (let i = 0; i < names.length; i++) {
-      const bit: u32 = 1 << <u32>i;
-      if ((mask & bit) != 0 && (seen & bit) == 0) {
-        this.fail(this.r.pathOf(unchecked(names[i])), "is required");
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private string(nonEmpty: bool): ArrayBuffer | null {
-    const t = this.next();
-    if (t != JsonToken.String) {
-      this.typeError(t, nonEmpty ? "a non-empty string" : "a string");
-      return null;
-    }
-    const s = this.r.stringBytes();
-    if (nonEmpty && s.byteLength == 0) {
-      this.fail(this.r.path(), "must be a non-empty string");
-      return null;
-    }
-    return s;
-  }
-
-  private stringArray(nonEmpty: bool): StaticArray<ArrayBuffer> | null {
-    if (!this.beginArray()) return null;
-    const out = new Array<ArrayBuffer>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.String) {
-        this.typeError(t, nonEmpty ? "a non-empty string" : "a string");
-        return null;
-      }
-      const s = this.r.stringBytes();
-      if (nonEmpty && s.byteLength == 0) {
-        this.fail(this.r.path(), "must be a non-empty string");
-        return null;
-      }
-      out.push(s);
-    }
-    return StaticArray.fromArray(out);
-  }
-
-  private uint(min: u32): u32 {
-    const t = this.next();
-    if (t != JsonToken.Number) {
-      this.typeError(t, "a non-negative integer");
-      return 0;
-    }
-    const r = this.r;
-    if (!r.numInteger || r.numNegative) {
-      this.fail(r.path(), "must be a non-negative integer, found " + this.tokenText());
-      return 0;
-    }
-    if (r.numOverflow || r.numValue > MAX_INT) {
-      this.fail(r.path(), "must be at most " + MAX_INT.toString() + ", found " + this.tokenText());
-      return 0;
-    }
-    const v = <u32>r.numValue;
-    if (v < min) {
-      this.fail(r.path(), "must be a positive integer, found " + this.tokenText());
-      return 0;
-    }
-    return v;
-  }
-
-  private beginObject(): bool {
-    const t = this.next();
-    if (t == JsonToken.BeginObject) return true;
-    this.typeError(t, "an object");
-    return false;
-  }
-
-  private beginArray(): bool {
-    const t = this.next();
-    if (t == JsonToken.BeginArray) return true;
-    this.typeError(t, "an array");
-    return false;
-  }
-
-  private next(): JsonToken {
-    const t = this.r.next();
-    if (t == JsonToken.Error && this.error === null) {
-      const path = this.r.path();
-      this.error = path.length > 0 ? path + ": " + this.r.error : this.r.error;
-    }
-    return t;
-  }
-
-  private typeError(t: JsonToken, expected: string): void {
-    if (t == JsonToken.Error || this.error !== null) return;
-    this.fail(this.r.path(), "must be " + expected + ", found " + found(t));
-  }
-
-  private fail(path: string, message: string): void {
-    if (this.error !== null) return;
-    this.error = path.length > 0 ? path + ": " + message : message;
-  }
-
-  /** The current token as it appears in the document, quoted for strings, cut at 64 bytes. */
-  private tokenText(): string {
-    const r = this.r;
-    let start = r.tokenStart;
-    let end = r.tokenEnd;
-    const quoted = r.tokenStart > 0 && load<u8>(r.tokenStart - 1) == 0x22;
-    if (end - start > 64) end = start + 64;
-    const text = String.UTF8.decodeUnsafe(start, end - start, false);
-    return quoted ? "\"" + text + (r.tokenEnd - r.tokenStart > 64 ? "...\"" : "\"") : text;
-  }
-}
-
-const FIELD_END = -1;
-const FIELD_SKIPPED = -2;
-const FIELD_FAIL = -3;
-
-function found(t: JsonToken): string {
-  if (t == JsonToken.BeginObject) return "an object";
-  if (t == JsonToken.BeginArray) return "an array";
-  if (t == JsonToken.String) return "a string";
-  if (t == JsonToken.Number) return "a number";
-  if (t == JsonToken.True) return "true";
-  if (t == JsonToken.False) return "false";
-  if (t == JsonToken.Null) return "null";
-  return "nothing";
 }
 
 /** HTTP method token, upper-case: A-Z, digits, `-`, `_`. */

@@ -1,14 +1,10 @@
 // One security event as JSON (the shape in ARCHITECTURE.md), written from the request's bytes
 // into a reused buffer. Request-derived strings are cut at limits.maxEventFieldBytes and every
 // cut is counted (meshward.fields_truncated).
-import { FilterConfig, Mode } from "../config/filter-config";
-import { RequestFacts, Slice } from "../http/request-facts";
-import { Metric, count } from "../metrics";
+import { FilterConfig } from "../config/filter-config";
+import { RequestFacts } from "../http/request-facts";
 import { IngressRule } from "../policy/ingress";
-import { ByteBuffer } from "../bytes";
-import { writeIsoTime } from "./clock";
-import { writeEventId } from "./event-id";
-import { JsonWriter } from "./json-writer";
+import { EventWriter, writeAttack, writePolicy, writeRule } from "./envelope";
 import { CLASS_TACTICS, CLASS_TECHNIQUES, CRITICAL, Findings, className } from "../score";
 import { Leak } from "../dlp/scanner";
 
@@ -27,15 +23,10 @@ export const enum Action {
   Block = 2,
 }
 
-export class EventBuilder {
-  readonly writer: JsonWriter = new JsonWriter(2048);
-  /** The id of the event last built (also sent in a 403 body). */
-  readonly id: ByteBuffer = new ByteBuffer(64);
+export class EventBuilder extends EventWriter {
   /** Where `,"status":N` goes inside the `http` object of the event last built (a response
    * status is added once the response headers are seen). */
   statusAt: usize = 0;
-  private truncated: i64 = 0;
-  private limit: usize = 0;
 
   /** Build the event; the JSON is then in `writer.out` (ptr, len). */
   build(
@@ -43,75 +34,20 @@ export class EventBuilder {
     rule: IngressRule | null, reason: string, pod: ArrayBuffer | null, ms: u64,
     findings: Findings | null = null, leak: Leak | null = null, threshold: i32 = 5,
   ): void {
-    this.id.reset();
-    writeEventId(this.id, ms);
-    this.truncated = 0;
-    this.limit = <usize>config.limits.maxEventFieldBytes;
-    const w = this.writer;
-    w.reset();
-    w.beginObject();
-    w.name("id");
-    w.string(this.id.ptr, this.id.len);
-    w.name("time");
-    const out = w.out;
-    w.raw(0, 0); // places the separator; the value is written straight into the buffer
-    out.byte(0x22);
-    writeIsoTime(out, ms);
-    out.byte(0x22);
-    w.name("kind");
-    w.stringAscii(unchecked(KIND_NAMES[<i32>kind]));
-    w.name("severity");
+    let severity: string;
     if (kind == EventKind.HttpAttack && findings !== null) {
-      w.stringAscii(findings.bestScore >= CRITICAL ? "critical" : "high");
+      severity = findings.bestScore >= CRITICAL ? "critical" : "high";
     } else if (kind == EventKind.DlpLeak) {
-      w.stringAscii("high");
+      severity = "high";
     } else {
-      w.stringAscii(kind == EventKind.HttpFlow ? "info" : "medium");
+      severity = kind == EventKind.HttpFlow ? "info" : "medium";
     }
-    w.name("action");
-    w.stringAscii(action == Action.Block ? "block" : action == Action.Alert ? "alert" : "allow");
-    w.name("mode");
-    const mode = config.mode;
-    w.stringAscii(mode == Mode.Protect ? "protect" : mode == Mode.Monitor ? "monitor" : "discover");
-
-    w.name("workload");
-    w.beginObject();
-    w.name("namespace");
-    w.stringBuffer(config.workloadNamespace);
-    w.name("name");
-    w.stringBuffer(config.workloadName);
-    w.name("pod");
-    if (pod !== null) this.field(changetype<usize>(pod), <usize>pod.byteLength);
-    else w.stringAscii("");
-    w.name("container");
-    w.stringAscii("");
-    w.endObject();
-
-    w.name("source");
-    w.beginObject();
-    w.name("ip");
-    this.slice(facts.sourceIp());
-    w.name("port");
-    w.number(facts.sourcePort());
-    w.name("principal");
-    this.slice(facts.principal());
-    w.name("namespace");
-    this.slice(facts.peerNamespace());
-    w.name("workload");
-    this.slice(facts.peerWorkload());
-    w.endObject();
-
-    w.name("destination");
-    w.beginObject();
-    w.name("ip");
-    this.slice(facts.destinationIp());
-    w.name("port");
-    w.number(facts.destinationPort());
-    w.name("principal");
-    this.slice(facts.localPrincipal());
-    w.name("workload");
-    w.stringBuffer(config.workloadName);
-    w.endObject();
+    this.begin(
+      config, ms, unchecked(KIND_NAMES[<i32>kind]), severity,
+      action == Action.Block ? "block" : action == Action.Alert ? "alert" : "allow", pod,
+    );
+    this.sourceAndDestination(facts, config.workloadName);
+    const w = this.writer;
 
     w.name("protocol");
     w.stringAscii(facts.isGrpc ? "grpc" : "http");
@@ -171,36 +107,14 @@ export class EventBuilder {
     w.name("attack");
     if (kind == EventKind.HttpAttack && findings !== null) {
       const cls = findings.bestClass;
-      w.beginObject();
-      w.name("class");
-      w.stringAscii(className(cls));
-      w.name("technique");
-      w.stringAscii(unchecked(CLASS_TECHNIQUES[cls]));
-      w.name("tactic");
-      w.stringAscii(unchecked(CLASS_TACTICS[cls]));
-      w.name("confidence");
-      w.number(<u64>findings.confidence(threshold));
-      w.endObject();
+      writeAttack(w, className(cls), unchecked(CLASS_TECHNIQUES[cls]), unchecked(CLASS_TACTICS[cls]), <u64>findings.confidence(threshold));
     } else if (kind == EventKind.DlpLeak && leak !== null) {
       const secret = leak.sensor != "stack-trace" && leak.sensor != "sql-error";
-      w.beginObject();
-      w.name("class");
-      w.stringAscii("data-leak");
-      w.name("technique");
-      w.stringAscii(secret ? "T1552" : "T1592");
-      w.name("tactic");
-      w.stringAscii(secret ? "credential-access" : "reconnaissance");
-      w.name("confidence");
-      w.number(90);
-      w.endObject();
+      writeAttack(w, "data-leak", secret ? "T1552" : "T1592", secret ? "credential-access" : "reconnaissance", 90);
     } else {
       w.nul();
     }
-    w.name("policy");
-    w.beginObject();
-    w.name("version");
-    w.stringBuffer(config.version);
-    w.endObject();
+    writePolicy(w, config);
     w.name("evidence");
     w.beginObject();
     w.name("reason");
@@ -231,26 +145,6 @@ export class EventBuilder {
       w.string(leak.evidence.ptr, leak.evidence.len);
     }
     w.endObject();
-    w.endObject();
-    if (this.truncated > 0) count(Metric.FieldsTruncated, this.truncated);
+    this.end();
   }
-
-  private slice(s: Slice): void {
-    this.field(s.ptr, s.len);
-  }
-
-  private field(p: usize, len: usize): void {
-    if (this.writer.string(p, len, this.limit)) this.truncated++;
-  }
-}
-
-/** A rule as events name it: {"id", "name"} (an ingress rule in HTTP events and flow records;
- * ingress or egress in TCP events, whose rules are of two classes). */
-export function writeRule(w: JsonWriter, id: ArrayBuffer, name: ArrayBuffer): void {
-  w.beginObject();
-  w.name("id");
-  w.stringBuffer(id);
-  w.name("name");
-  w.stringBuffer(name);
-  w.endObject();
 }

@@ -3,11 +3,9 @@
 // (docs/flows.md), with a `flow` part: count, firstSeen, lastSeen, statusClass, requestBytes,
 // responseBytes. They go through the batcher like any event.
 import { ByteBuffer } from "../bytes";
-import { FilterConfig, modeName } from "../config/filter-config";
+import { FilterConfig } from "../config/filter-config";
 import { Batcher } from "./batcher";
-import { writeIsoTime } from "./clock";
-import { writeRule } from "./event";
-import { writeEventId } from "./event-id";
+import { beginEvent, writePolicy, writeRule, writeTime, writeWorkload } from "./envelope";
 import { FlowEntry, FlowTable, STATUS_CLASSES } from "./flow-table";
 import { JsonWriter } from "./json-writer";
 import { Metric, count } from "../metrics";
@@ -38,46 +36,12 @@ export function reportFlows(table: FlowTable, config: FilterConfig, pod: ArrayBu
   table.reset();
 }
 
-function time(w: JsonWriter, ms: u64): void {
-  w.raw(0, 0);
-  const out = w.out;
-  out.byte(0x22);
-  writeIsoTime(out, ms);
-  out.byte(0x22);
-}
-
 function writeRecord(config: FilterConfig, pod: ArrayBuffer | null, e: FlowEntry, c: i32): void {
   const w = writer;
   const last = unchecked(e.last[c]);
   const limit = <usize>config.limits.maxEventFieldBytes;
-  w.reset();
-  w.beginObject();
-  w.name("id");
-  id.reset();
-  writeEventId(id, last);
-  w.string(id.ptr, id.len);
-  w.name("time");
-  time(w, last);
-  w.name("kind");
-  w.stringAscii(e.tcp ? "flow.tcp" : "flow.http");
-  w.name("severity");
-  w.stringAscii("info");
-  w.name("action");
-  w.stringAscii("allow");
-  w.name("mode");
-  w.stringAscii(modeName(config.mode));
-  w.name("workload");
-  w.beginObject();
-  w.name("namespace");
-  w.stringBuffer(config.workloadNamespace);
-  w.name("name");
-  w.stringBuffer(config.workloadName);
-  w.name("pod");
-  if (pod !== null) w.stringBuffer(pod, limit);
-  else w.stringAscii("");
-  w.name("container");
-  w.stringAscii("");
-  w.endObject();
+  beginEvent(w, id, last, e.tcp ? "flow.tcp" : "flow.http", "info", "allow", config.mode);
+  writeWorkload(w, config, pod, limit); // flow records do not count the strings they cut
   w.name("source");
   w.beginObject();
   w.name("ip");
@@ -135,19 +99,15 @@ function writeRecord(config: FilterConfig, pod: ArrayBuffer | null, e: FlowEntry
   }
   w.name("attack");
   w.nul();
-  w.name("policy");
-  w.beginObject();
-  w.name("version");
-  w.stringBuffer(config.version);
-  w.endObject();
+  writePolicy(w, config);
   w.name("flow");
   w.beginObject();
   w.name("count");
   w.number(unchecked(e.counts[c]));
   w.name("firstSeen");
-  time(w, unchecked(e.first[c]));
+  writeTime(w, unchecked(e.first[c]));
   w.name("lastSeen");
-  time(w, last);
+  writeTime(w, last);
   w.name("statusClass");
   if (c > 0) {
     w.raw(0, 0);

@@ -6,8 +6,11 @@
 //   ingress[].redis      [{commands: [name | "@category" | "*"], keys: [key | prefix* | *]}]
 //   egress               [{id, name, to: [{fqdn, ports}]}]
 //   tcp                  {threats: block|alert|off, maxStatementBytes, maxIdentifyBytes}
-// Errors name the field path, the rule and the value, like the rest of the parser.
+// Errors name the field path, the rule and the value found (strings and numbers as written, where
+// the other sections name the kind of token: Found.Value). Unknown fields here are skipped but,
+// unlike the other sections' ones, not listed for the debug line.
 import { JsonReader, JsonToken } from "../json/json-reader";
+import { ConfigReader, FIELD_END, FIELD_FAIL, Found } from "../config/config-reader";
 import { DetectAction } from "../config/waf-config";
 import { protoByName } from "./identify";
 import {
@@ -22,23 +25,25 @@ const TO_FIELDS: StaticArray<string> = ["fqdn", "ports"];
 const TCP_FIELDS: StaticArray<string> = ["threats", "maxStatementBytes", "maxIdentifyBytes"];
 
 export class TcpConfigParser {
-  error: string | null = null;
-  private r: JsonReader = new JsonReader();
+  private doc: ConfigReader;
+  private r: JsonReader;
 
-  begin(r: JsonReader): void {
-    this.r = r;
-    this.error = null;
+  /** Reads from `doc`, the document the config parser walks. */
+  constructor(doc: ConfigReader) {
+    this.doc = doc;
+    this.r = doc.json;
   }
 
   ports(): StaticArray<u32> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return null;
     const out = new Array<u32>();
     while (true) {
-      const t = this.next();
+      const t = doc.next();
       if (t == JsonToken.EndArray) break;
       const r = this.r;
       if (t != JsonToken.Number || !r.numInteger || r.numNegative || r.numOverflow || r.numValue < 1 || r.numValue > 65535) {
-        this.fail("must be a port number (1-65535), found " + this.found(t));
+        doc.mustBe(t, "a port number (1-65535)", Found.Value);
         return null;
       }
       out.push(<u32>r.numValue);
@@ -48,86 +53,68 @@ export class TcpConfigParser {
 
   /** A mask of Proto bits. */
   protocols(): u32 {
-    if (!this.beginArray()) return 0;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return 0;
     let mask: u32 = 0;
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.String) {
-        this.fail("must be a protocol name, found " + this.found(t));
-        return 0;
-      }
+    while (doc.element(JsonToken.String, "a protocol name", Found.Value)) {
       const r = this.r;
       const p = protoByName(r.tokenStart, r.tokenEnd - r.tokenStart);
       if (p < 0) {
-        this.fail("is not a protocol this filter identifies, found " + this.found(t));
+        doc.fail("is not a protocol this filter identifies, found " + this.foundString());
         return 0;
       }
       mask |= <u32>1 << <u32>p;
     }
-    if (mask == 0) this.fail("must list at least one protocol");
+    if (mask == 0) doc.fail("must list at least one protocol");
     return mask;
   }
 
   sql(): StaticArray<SqlMatch> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return null;
     const out = new Array<SqlMatch>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.fail("must be an object, found " + this.found(t));
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object", Found.Value)) {
       let kinds: u32 = 0;
       let tables: StaticArray<NamePattern> | null = null;
       while (true) {
-        const f = this.field(SQL_FIELDS, seen);
+        const f = doc.field(SQL_FIELDS, UNLISTED);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) kinds = this.kinds();
         else tables = this.names(true);
-        if (this.error !== null) return null;
       }
-      if (!this.required(SQL_FIELDS, seen, 0b11)) return null;
+      if (!doc.required(SQL_FIELDS, 0b11)) return null;
       out.push(new SqlMatch(kinds, tables!));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private kinds(): u32 {
-    if (!this.beginArray()) return 0;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return 0;
     let mask: u32 = 0;
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.String) {
-        this.fail("must be a statement kind, found " + this.found(t));
-        return 0;
-      }
+    while (doc.element(JsonToken.String, "a statement kind", Found.Value)) {
       const r = this.r;
       const k = kindByName(r.tokenStart, r.tokenEnd - r.tokenStart);
       if (k == -2) mask = 0xffffffff;
       else if (k < 0) {
-        this.fail("is not a statement kind (SELECT, INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY, DDL, GRANT, TRANSACTION, SESSION, CALL, LOCK, MAINTENANCE, OTHER, UNION or *), found " + this.found(t));
+        doc.fail("is not a statement kind (SELECT, INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY, DDL, GRANT, TRANSACTION, SESSION, CALL, LOCK, MAINTENANCE, OTHER, UNION or *), found " + this.foundString());
         return 0;
       } else mask |= kindBit(<Kind>k);
     }
-    if (mask == 0) this.fail("must list at least one statement kind");
+    if (mask == 0) doc.fail("must list at least one statement kind");
     return mask;
   }
 
   private names(lower: bool): StaticArray<NamePattern> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return null;
     const out = new Array<NamePattern>();
     while (true) {
-      const t = this.next();
+      const t = doc.next();
       if (t == JsonToken.EndArray) break;
       if (t != JsonToken.String || this.r.tokenEnd == this.r.tokenStart) {
-        this.fail("must be a non-empty string, found " + this.found(t));
+        doc.mustBe(t, "a non-empty string", Found.Value);
         return null;
       }
       const pattern = compileName(this.r.stringBytes(), lower);
@@ -139,33 +126,25 @@ export class TcpConfigParser {
   }
 
   redis(): StaticArray<RedisMatch> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return null;
     const out = new Array<RedisMatch>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.fail("must be an object, found " + this.found(t));
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object", Found.Value)) {
       let any = false;
       let categories: u32 = 0;
       const commands = new Array<ArrayBuffer>();
       let keys: StaticArray<NamePattern> | null = null;
       while (true) {
-        const f = this.field(REDIS_FIELDS, seen);
+        const f = doc.field(REDIS_FIELDS, UNLISTED);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) {
-          if (!this.beginArray()) return null;
+          if (!doc.beginArray(Found.Value)) return null;
           while (true) {
-            const u = this.next();
+            const u = doc.next();
             if (u == JsonToken.EndArray) break;
             if (u != JsonToken.String || this.r.tokenEnd == this.r.tokenStart) {
-              this.fail("must be a command name, @category or *, found " + this.found(u));
+              doc.mustBe(u, "a command name, @category or *", Found.Value);
               return null;
             }
             const r = this.r;
@@ -176,7 +155,7 @@ export class TcpConfigParser {
             } else if (load<u8>(s) == 0x40) {
               const c = categoryByName(s + 1, n - 1);
               if (c == 0) {
-                this.fail("is not a command category (@read, @write, @admin, @dangerous, @pubsub, @connection, @scripting, @transaction), found " + this.found(u));
+                doc.fail("is not a command category (@read, @write, @admin, @dangerous, @pubsub, @connection, @scripting, @transaction), found " + this.foundString());
                 return null;
               }
               categories |= c;
@@ -191,222 +170,112 @@ export class TcpConfigParser {
             }
           }
           if (!any && categories == 0 && commands.length == 0) {
-            this.fail("must list at least one command");
+            doc.fail("must list at least one command");
             return null;
           }
         } else {
           keys = this.names(false);
         }
-        if (this.error !== null) return null;
       }
-      if (!this.required(REDIS_FIELDS, seen, 0b11)) return null;
+      if (!doc.required(REDIS_FIELDS, 0b11)) return null;
       out.push(new RedisMatch(any, StaticArray.fromArray(commands), categories, keys!));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   egress(): StaticArray<EgressRule> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return null;
     const out = new Array<EgressRule>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.fail("must be an object, found " + this.found(t));
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object", Found.Value)) {
       let id: ArrayBuffer | null = null;
       let name: ArrayBuffer | null = null;
       let to: StaticArray<EgressTo> | null = null;
       while (true) {
-        const f = this.field(EGRESS_FIELDS, seen);
+        const f = doc.field(EGRESS_FIELDS, UNLISTED);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) id = this.string(true);
         else if (f == 1) name = this.string(false);
         else to = this.egressTo();
-        if (this.error !== null) return null;
       }
-      if (!this.required(EGRESS_FIELDS, seen, 0b111)) return null;
+      if (!doc.required(EGRESS_FIELDS, 0b111)) return null;
       out.push(new EgressRule(id!, name!, to!));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   private egressTo(): StaticArray<EgressTo> | null {
-    if (!this.beginArray()) return null;
+    const doc = this.doc;
+    if (!doc.beginArray(Found.Value)) return null;
     const out = new Array<EgressTo>();
-    while (true) {
-      const t = this.next();
-      if (t == JsonToken.EndArray) break;
-      if (t != JsonToken.BeginObject) {
-        this.fail("must be an object, found " + this.found(t));
-        return null;
-      }
-      let seen: u32 = 0;
+    while (doc.element(JsonToken.BeginObject, "an object", Found.Value)) {
       let fqdn: FqdnPattern | null = null;
       let ports: StaticArray<u32> | null = null;
       while (true) {
-        const f = this.field(TO_FIELDS, seen);
+        const f = doc.field(TO_FIELDS, UNLISTED);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
-        if (f == FIELD_SKIPPED) continue;
-        seen |= 1 << <u32>f;
         if (f == 0) {
           const s = this.string(true);
           if (s !== null) {
             fqdn = compileFqdn(s);
-            if (fqdn === null) this.fail("must be a host name, *.<domain> or *");
+            if (fqdn === null) doc.fail("must be a host name, *.<domain> or *");
           }
         } else {
           ports = this.ports();
         }
-        if (this.error !== null) return null;
       }
-      if (!this.required(TO_FIELDS, seen, 0b11)) return null;
+      if (!doc.required(TO_FIELDS, 0b11)) return null;
       out.push(new EgressTo(fqdn!, ports!));
     }
-    return StaticArray.fromArray(out);
+    return doc.failed ? null : StaticArray.fromArray(out);
   }
 
   /** The `tcp` object; egress is set by the caller. */
   settings(egress: StaticArray<EgressRule> | null): TcpConfig | null {
-    if (!this.beginObject()) return null;
-    let seen: u32 = 0;
+    const doc = this.doc;
+    if (!doc.beginObject(Found.Value)) return null;
     let threats = TCP_DEFAULT.threats;
     let maxStatement = TCP_DEFAULT.maxStatementBytes;
     let maxIdentify = TCP_DEFAULT.maxIdentifyBytes;
     while (true) {
-      const f = this.field(TCP_FIELDS, seen);
+      const f = doc.field(TCP_FIELDS, UNLISTED);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
-      if (f == FIELD_SKIPPED) continue;
-      seen |= 1 << <u32>f;
       if (f == 0) {
-        const t = this.next();
+        const t = doc.next();
         const r = this.r;
         if (t == JsonToken.String && r.is("block")) threats = DetectAction.Block;
         else if (t == JsonToken.String && r.is("alert")) threats = DetectAction.Alert;
         else if (t == JsonToken.String && r.is("off")) threats = DetectAction.Off;
-        else this.fail("must be one of \"block\", \"alert\", \"off\", found " + this.found(t));
+        else doc.mustBe(t, "one of \"block\", \"alert\", \"off\"", Found.Value);
       } else {
-        const v = this.uint(f == 1 ? 64 : 16, f == 1 ? 16777216 : 1048576);
+        const v = doc.uintBetween(f == 1 ? 64 : 16, f == 1 ? 16777216 : 1048576);
         if (f == 1) maxStatement = v;
         else maxIdentify = v;
       }
-      if (this.error !== null) return null;
     }
     return new TcpConfig(egress, threats, maxStatement, maxIdentify);
   }
 
-  // ---- helpers (the config parser's, for this reader) ----
-
-  private field(names: StaticArray<string>, seen: u32): i32 {
-    const t = this.next();
-    if (t == JsonToken.EndObject) return FIELD_END;
-    if (t != JsonToken.Key) {
-      this.fail("expected a field");
-      return FIELD_FAIL;
-    }
-    for (let i = 0; i < names.length; i++) {
-      if (this.r.is(unchecked(names[i]))) {
-        if ((seen & (1 << <u32>i)) != 0) {
-          this.fail("duplicate field");
-          return FIELD_FAIL;
-        }
-        return i;
-      }
-    }
-    const v = this.next();
-    if (!this.r.skip(v)) {
-      this.fail(this.r.error);
-      return FIELD_FAIL;
-    }
-    return FIELD_SKIPPED;
-  }
-
-  private required(names: StaticArray<string>, seen: u32, mask: u32): bool {
-    for (let i = 0; i < names.length; i++) {
-      const bit: u32 = 1 << <u32>i;
-      if ((mask & bit) != 0 && (seen & bit) == 0) {
-        if (this.error === null) this.error = this.r.pathOf(unchecked(names[i])) + ": is required";
-        return false;
-      }
-    }
-    return true;
-  }
-
   private string(nonEmpty: bool): ArrayBuffer | null {
-    const t = this.next();
+    const t = this.doc.next();
     if (t != JsonToken.String || (nonEmpty && this.r.tokenEnd == this.r.tokenStart)) {
-      this.fail("must be a " + (nonEmpty ? "non-empty " : "") + "string, found " + this.found(t));
+      this.doc.mustBe(t, nonEmpty ? "a non-empty string" : "a string", Found.Value);
       return null;
     }
     return this.r.stringBytes();
   }
 
-  private uint(min: u32, max: u32): u32 {
-    const t = this.next();
-    const r = this.r;
-    if (t != JsonToken.Number || !r.numInteger || r.numNegative || r.numOverflow || r.numValue < <u64>min || r.numValue > <u64>max) {
-      this.fail("must be an integer from " + min.toString() + " to " + max.toString() + ", found " + this.found(t));
-      return 0;
-    }
-    return <u32>r.numValue;
-  }
-
-  private beginObject(): bool {
-    const t = this.next();
-    if (t == JsonToken.BeginObject) return true;
-    this.fail("must be an object, found " + this.found(t));
-    return false;
-  }
-
-  private beginArray(): bool {
-    const t = this.next();
-    if (t == JsonToken.BeginArray) return true;
-    this.fail("must be an array, found " + this.found(t));
-    return false;
-  }
-
-  private next(): JsonToken {
-    const t = this.r.next();
-    if (t == JsonToken.Error && this.error === null) {
-      const path = this.r.path();
-      this.error = path.length > 0 ? path + ": " + this.r.error : this.r.error;
-    }
-    return t;
-  }
-
-  private fail(message: string): void {
-    if (this.error !== null) return;
-    const path = this.r.path();
-    this.error = path.length > 0 ? path + ": " + message : message;
-  }
-
-  private found(t: JsonToken): string {
-    if (t == JsonToken.String || t == JsonToken.Number) {
-      const r = this.r;
-      let end = r.tokenEnd;
-      if (end - r.tokenStart > 64) end = r.tokenStart + 64;
-      const text = String.UTF8.decodeUnsafe(r.tokenStart, end - r.tokenStart, false);
-      return t == JsonToken.String ? "\"" + text + "\"" : text;
-    }
-    if (t == JsonToken.BeginObject) return "an object";
-    if (t == JsonToken.BeginArray) return "an array";
-    if (t == JsonToken.True) return "true";
-    if (t == JsonToken.False) return "false";
-    if (t == JsonToken.Null) return "null";
-    return "nothing";
+  /** The current string token as these sections' messages show it. */
+  private foundString(): string {
+    return this.doc.found(JsonToken.String, Found.Value);
   }
 }
 
-const FIELD_END = -1;
-const FIELD_SKIPPED = -2;
-const FIELD_FAIL = -3;
+/** doc.field(): unknown fields of these sections are not listed. */
+const UNLISTED = false;
 
 function categoryByName(p: usize, n: usize): u32 {
   const names: StaticArray<string> = ["read", "write", "admin", "dangerous", "pubsub", "connection", "scripting", "transaction"];

@@ -3,13 +3,9 @@
 // (SQL injection shapes, dangerous Redis commands, TLS downgrade, SSH v1). Written into a
 // reused buffer; statement text and names are cut at limits.maxEventFieldBytes and counted.
 import { ByteBuffer } from "../bytes";
-import { FilterConfig, Mode } from "../config/filter-config";
-import { RequestFacts, Slice } from "../http/request-facts";
-import { Metric, count } from "../metrics";
-import { writeIsoTime } from "../events/clock";
-import { writeRule } from "../events/event";
-import { writeEventId } from "../events/event-id";
-import { JsonWriter } from "../events/json-writer";
+import { FilterConfig } from "../config/filter-config";
+import { RequestFacts } from "../http/request-facts";
+import { EventWriter, writeAttack, writePolicy, writeRule } from "../events/envelope";
 import { KIND_NAMES } from "./tcp-config";
 
 export const enum TcpEventKind {
@@ -90,77 +86,14 @@ export class TcpEvent {
   }
 }
 
-export class TcpEventBuilder {
-  readonly writer: JsonWriter = new JsonWriter(2048);
-  readonly id: ByteBuffer = new ByteBuffer(64);
-  private truncated: i64 = 0;
-  private limit: usize = 1024;
-
+export class TcpEventBuilder extends EventWriter {
   build(config: FilterConfig, facts: RequestFacts, e: TcpEvent, pod: ArrayBuffer | null, ms: u64): void {
-    this.id.reset();
-    writeEventId(this.id, ms);
-    this.truncated = 0;
-    this.limit = <usize>config.limits.maxEventFieldBytes;
+    this.begin(
+      config, ms, unchecked(KINDS[<i32>e.kind]), e.severity,
+      e.action == TcpAction.Block ? "block" : e.action == TcpAction.Alert ? "alert" : "allow", pod,
+    );
+    this.sourceAndDestination(facts, e.outbound ? null : config.workloadName);
     const w = this.writer;
-    w.reset();
-    w.beginObject();
-    w.name("id");
-    w.string(this.id.ptr, this.id.len);
-    w.name("time");
-    const out = w.out;
-    w.raw(0, 0);
-    out.byte(0x22);
-    writeIsoTime(out, ms);
-    out.byte(0x22);
-    w.name("kind");
-    w.stringAscii(unchecked(KINDS[<i32>e.kind]));
-    w.name("severity");
-    w.stringAscii(e.severity);
-    w.name("action");
-    w.stringAscii(e.action == TcpAction.Block ? "block" : e.action == TcpAction.Alert ? "alert" : "allow");
-    w.name("mode");
-    const mode = config.mode;
-    w.stringAscii(mode == Mode.Protect ? "protect" : mode == Mode.Monitor ? "monitor" : "discover");
-
-    w.name("workload");
-    w.beginObject();
-    w.name("namespace");
-    w.stringBuffer(config.workloadNamespace);
-    w.name("name");
-    w.stringBuffer(config.workloadName);
-    w.name("pod");
-    if (pod !== null) this.field(changetype<usize>(pod), <usize>pod.byteLength);
-    else w.stringAscii("");
-    w.name("container");
-    w.stringAscii("");
-    w.endObject();
-
-    w.name("source");
-    w.beginObject();
-    w.name("ip");
-    this.slice(facts.sourceIp());
-    w.name("port");
-    w.number(facts.sourcePort());
-    w.name("principal");
-    this.slice(facts.principal());
-    w.name("namespace");
-    this.slice(facts.peerNamespace());
-    w.name("workload");
-    this.slice(facts.peerWorkload());
-    w.endObject();
-
-    w.name("destination");
-    w.beginObject();
-    w.name("ip");
-    this.slice(facts.destinationIp());
-    w.name("port");
-    w.number(facts.destinationPort());
-    w.name("principal");
-    this.slice(facts.localPrincipal());
-    w.name("workload");
-    if (e.outbound) w.stringAscii("");
-    else w.stringBuffer(config.workloadName);
-    w.endObject();
 
     w.name("protocol");
     w.stringAscii(e.protocol);
@@ -228,7 +161,7 @@ export class TcpEventBuilder {
       this.field(e.statementPtr, e.statementLen);
       w.name("truncated");
       w.raw(0, 0);
-      out.ascii(e.truncated ? "true" : "false");
+      w.out.ascii(e.truncated ? "true" : "false");
       w.endObject();
     }
 
@@ -240,25 +173,9 @@ export class TcpEventBuilder {
     else w.nul();
     w.name("attack");
     const cls = e.attackClass;
-    if (cls !== null) {
-      w.beginObject();
-      w.name("class");
-      w.stringAscii(cls);
-      w.name("technique");
-      w.stringAscii(e.technique);
-      w.name("tactic");
-      w.stringAscii(e.tactic);
-      w.name("confidence");
-      w.number(<u64>e.attackConfidence);
-      w.endObject();
-    } else {
-      w.nul();
-    }
-    w.name("policy");
-    w.beginObject();
-    w.name("version");
-    w.stringBuffer(config.version);
-    w.endObject();
+    if (cls !== null) writeAttack(w, cls, e.technique, e.tactic, <u64>e.attackConfidence);
+    else w.nul();
+    writePolicy(w, config);
     w.name("evidence");
     w.beginObject();
     w.name("reason");
@@ -273,15 +190,6 @@ export class TcpEventBuilder {
       this.field(e.matchPtr, e.matchLen);
     }
     w.endObject();
-    w.endObject();
-    if (this.truncated > 0) count(Metric.FieldsTruncated, this.truncated);
-  }
-
-  private slice(s: Slice): void {
-    this.field(s.ptr, s.len);
-  }
-
-  private field(p: usize, len: usize): void {
-    if (this.writer.string(p, len, this.limit)) this.truncated++;
+    this.end();
   }
 }
