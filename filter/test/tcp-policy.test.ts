@@ -108,6 +108,29 @@ describe('TCP policy in the filter', () => {
     }
   });
 
+  it('"*" anywhere in a tables or keys list means any name, and the rest of the list is still read', async () => {
+    const f = await startFilter(config({
+      ingress: [rule({
+        name: 'r',
+        from: [{ principal: READER }],
+        postgres: [{ statements: ['SELECT'], tables: ['orders', '*', 'users'] }],
+        redis: [{ commands: ['get'], keys: ['session:*', '*', 'cart:*'] }],
+      })],
+    }));
+    try {
+      const tap = connect(f, { principal: READER });
+      tap.client(pgStartup({ user: 'app', database: 'shop' }));
+      const start = tap.upstreamBytes.length;
+      tap.client(pgQuery('SELECT secret FROM vault'));
+      assert.equal(tap.upstreamBytes.subarray(start).toString('latin1'), 'Q\0\0\0\x1dSELECT secret FROM vault\0', 'a table no name lists is read');
+      tap.client(pgQuery('DELETE FROM vault'));
+      assert.ok(tap.upstreamBytes.toString('latin1').endsWith('MESHWARD_DENIED\0'), 'the statements still limit it');
+      tap.close();
+    } finally {
+      await f.close();
+    }
+  });
+
   it('denials waiting for their answer are bounded: beyond 32 the connection is closed', async () => {
     const f = await startFilter(config({ ingress: [rule({ name: 'r', from: [{ principal: READER }], postgres: [{ statements: ['SELECT'], tables: [] }] })] }));
     try {

@@ -110,6 +110,7 @@ export class TcpConfigParser {
     const doc = this.doc;
     if (!doc.beginArray(Found.Value)) return null;
     const out = new Array<NamePattern>();
+    let star: NamePattern | null = null;
     while (true) {
       const t = doc.next();
       if (t == JsonToken.EndArray) break;
@@ -118,10 +119,11 @@ export class TcpConfigParser {
         return null;
       }
       const pattern = compileName(this.r.stringBytes(), lower);
-      if (pattern.kind == 0) return StaticArray.fromArray<NamePattern>([pattern]); // "*": any
-      out.push(pattern);
+      if (pattern.kind == 0) star = pattern; // "*": any name; the list is still read to its end
+      else out.push(pattern);
     }
-    // "*" anywhere in the list: any (the remaining elements were skipped above)
+    // "*" anywhere in the list: any, whatever else it names
+    if (star !== null) return StaticArray.fromArray<NamePattern>([star]);
     return StaticArray.fromArray(out);
   }
 
