@@ -34,6 +34,25 @@ describe('TCP configuration', () => {
     await f.close();
   });
 
+  it('skips unknown fields of the TCP sections and names them in a debug line, as in the others', async () => {
+    const f = await startFilter(
+      JSON.stringify({
+        ...config({ ingress: [rule({ name: 'db', postgres: [{ statements: ['SELECT'], tables: [], rowLimit: 5 } as never], redis: [{ commands: ['get'], keys: [], ttl: 1 } as never] })] }),
+        egress: [{ id: 'shop/orders/pay', name: 'pay', to: [{ fqdn: 'api.stripe.com', ports: [443], tls: true }], audit: true }],
+        tcp: { threats: 'alert', maxStatementBytes: 1024, maxIdentifyBytes: 256, keepalive: 30 },
+      }),
+      { logLevel: 'debug' },
+    );
+    try {
+      const debug = f.logs.filter((l) => l.level === 'debug').map((l) => l.message).join('\n');
+      for (const field of ['ingress[0].postgres[0].rowLimit', 'ingress[0].redis[0].ttl', 'egress[0].audit', 'egress[0].to[0].tls', 'tcp.keepalive']) {
+        assert.match(debug, new RegExp(`ignoring unknown field ${field.replace(/[[\].]/g, '\\$&')}`));
+      }
+    } finally {
+      await f.close();
+    }
+  });
+
   const CASES: Array<[string, object, RegExp]> = [
     ['a port out of range', { ingress: [rule({ name: 'a', ports: [0] })] }, /ingress\[0\]\.ports\[0\]: must be a port number \(1-65535\), found 0/],
     ['an unknown protocol', { ingress: [rule({ name: 'a', protocols: ['gopher'] })] }, /ingress\[0\]\.protocols\[0\]: is not a protocol this filter identifies, found "gopher"/],

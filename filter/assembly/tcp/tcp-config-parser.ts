@@ -77,7 +77,7 @@ export class TcpConfigParser {
       let kinds: u32 = 0;
       let tables: StaticArray<NamePattern> | null = null;
       while (true) {
-        const f = doc.field(SQL_FIELDS, UNLISTED);
+        const f = doc.field(SQL_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
         if (f == 0) kinds = this.kinds();
@@ -137,7 +137,7 @@ export class TcpConfigParser {
       const commands = new Array<ArrayBuffer>();
       let keys: StaticArray<NamePattern> | null = null;
       while (true) {
-        const f = doc.field(REDIS_FIELDS, UNLISTED);
+        const f = doc.field(REDIS_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
         if (f == 0) {
@@ -194,7 +194,7 @@ export class TcpConfigParser {
       let name: ArrayBuffer | null = null;
       let to: StaticArray<EgressTo> | null = null;
       while (true) {
-        const f = doc.field(EGRESS_FIELDS, UNLISTED);
+        const f = doc.field(EGRESS_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
         if (f == 0) id = this.string(true);
@@ -215,7 +215,7 @@ export class TcpConfigParser {
       let fqdn: FqdnPattern | null = null;
       let ports: StaticArray<u32> | null = null;
       while (true) {
-        const f = doc.field(TO_FIELDS, UNLISTED);
+        const f = doc.field(TO_FIELDS);
         if (f == FIELD_END) break;
         if (f == FIELD_FAIL) return null;
         if (f == 0) {
@@ -242,7 +242,7 @@ export class TcpConfigParser {
     let maxStatement = TCP_DEFAULT.maxStatementBytes;
     let maxIdentify = TCP_DEFAULT.maxIdentifyBytes;
     while (true) {
-      const f = doc.field(TCP_FIELDS, UNLISTED);
+      const f = doc.field(TCP_FIELDS);
       if (f == FIELD_END) break;
       if (f == FIELD_FAIL) return null;
       if (f == 0) {
@@ -275,9 +275,6 @@ export class TcpConfigParser {
     return this.doc.found(JsonToken.String, Found.Value);
   }
 }
-
-/** doc.field(): unknown fields of these sections are not listed. */
-const UNLISTED = false;
 
 function categoryByName(p: usize, n: usize): u32 {
   const names: StaticArray<string> = ["read", "write", "admin", "dangerous", "pubsub", "connection", "scripting", "transaction"];
