@@ -3,18 +3,19 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Pod } from '../support/pods.js';
-import { skipReason, startAgent, type TestAgent } from './support-agent.js';
+import type { Pod } from '../support/pods.js';
+import { AgentPods, skipReason, type TestAgent } from './support-agent.js';
 
 const skip = skipReason();
 const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 describe('host agent: files in pods', { skip }, () => {
+  const pods = new AgentPods();
   let pod: Pod;
   let t: TestAgent;
 
   before(async () => {
-    pod = new Pod({ name: 'cart-1' }).create();
+    pod = pods.pod({ name: 'cart-1' });
     // The token as the kubelet projects it: a symlink into a timestamped directory.
     // /var/run is an absolute symlink to /run: build under the pod's /run, never through it.
     const dir = pod.root + TOKEN_DIR.replace(/^\/var\/run\//, '/run/');
@@ -23,15 +24,11 @@ describe('host agent: files in pods', { skip }, () => {
     writeFileSync(`${dir}/..2024_01_01_00_00_00.000/token`, 'eyJhbGciOiJSUzI1NiJ9.secret');
     symlinkSync('..2024_01_01_00_00_00.000', `${dir}/..data`);
     symlinkSync('..data/token', `${dir}/token`);
-    t = await startAgent([pod], { processes: {} });
-    pod.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(pod.containerId);
+    t = await pods.startAgent({ processes: {} });
+    await pods.ready([pod]);
   });
 
-  after(async () => {
-    await t?.stop();
-    pod?.destroy();
-  });
+  after(() => pods.close());
 
   it('reports a write to the pod\'s /usr/bin (monitor)', async () => {
     t.applyPolicy(`
