@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { ChannelGuard } from '../../host-agent/src/channel-guard/channel-guard.js';
 import { podPairIPv6, type Pod } from '../support/pods.js';
 import { waitUntil } from '../support/wait.js';
-import { AgentPods, skipReason, toolsMissing, type TestAgent } from './support-agent.js';
+import { AgentPods, skipReason, toolsMissing, workloadPolicy, type TestAgent } from './support-agent.js';
 
 const skip = skipReason() ?? toolsMissing('iptables', 'ip6tables', 'nsenter');
 
@@ -324,15 +324,7 @@ while True:
   after(() => pods.close());
 
   it('reports an IPv6 connection to a guarded IPv6 address with its process', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: monitor
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('web', 'monitor'));
     const r = await connect(api.ip6);
     assert.equal(r.stdout.trim(), 'connected', r.stderr);
     const e = await t.sink.waitFor((e) => e.kind === 'channel.violation', 5000, 'the IPv6 channel violation');
@@ -344,15 +336,7 @@ spec:
   });
 
   it('refuses it in protect; the same server on its IPv4 address is no channel', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: protect
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('web', 'protect'));
     const r = await connect(api.ip6);
     assert.match(r.stdout.trim(), /^refused/, 'connect() failed');
     await t.sink.waitFor((e) => e.kind === 'channel.violation' && e.action === 'block', 5000, 'the refusal');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '../support/pods.js';
-import { AgentPods, skipReason, type TestAgent } from './support-agent.js';
+import { AgentPods, skipReason, workloadPolicy, type TestAgent } from './support-agent.js';
 
 const skip = skipReason();
 const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -31,15 +31,7 @@ describe('host agent: files in pods', { skip }, () => {
   after(() => pods.close());
 
   it('reports a write to the pod\'s /usr/bin (monitor)', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: cart, namespace: shop}
-spec:
-  selector: {workloads: [cart]}
-  mode: monitor
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('cart', 'monitor'));
     // The shell writes (and lives on): its executable is read while the event is handled.
     const r = await pod.exec('/bin/sh', ['-c', 'cat /usr/bin/true > /usr/bin/evil && echo done; sleep 0.3']);
     assert.equal(r.stdout, 'done\n', r.stderr);
@@ -61,17 +53,9 @@ spec:
   });
 
   it('refuses, in protect mode, a write to /usr/bin at open() and lets listed writers and readers through', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: cart, namespace: shop}
-spec:
-  selector: {workloads: [cart]}
-  mode: protect
-  processes: {mode: discover}
-  files:
+    t.applyPolicy(workloadPolicy('cart', 'protect', `  files:
     writers: [{paths: [/etc/app.conf], processes: [/usr/bin/dash]}]
-`);
+`));
     const refused = await pod.exec('/bin/sh', ['-c', 'echo x > /usr/bin/evil2']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /Operation not permitted|Permission denied/);

@@ -8,7 +8,7 @@ import { TrafficMonitor } from '../../host-agent/src/capture/monitor-traffic.js'
 import { InlineMonitor } from '../../host-agent/src/inline/monitor-inline.js';
 import { ChannelGuard } from '../../host-agent/src/channel-guard/channel-guard.js';
 import type { Pod } from '../support/pods.js';
-import { AgentPods, skipReason, toolsMissing, type TestAgent } from './support-agent.js';
+import { AgentPods, skipReason, toolsMissing, workloadPolicy, type TestAgent } from './support-agent.js';
 
 const skip = skipReason();
 
@@ -165,15 +165,7 @@ except OSError as e:
   after(() => pods.close());
 
   it('reports a connection from a pod to the (fake) Kubernetes API as a control-channel violation', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: monitor
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('web', 'monitor'));
     // The server answers only once listening: retry until it does, through the guard each time.
     let r = await connect(web, api.ip, 6443);
     for (let i = 0; i < 50 && r.stdout.trim() !== 'connected'; i++) r = await connect(web, api.ip, 6443);
@@ -187,17 +179,9 @@ spec:
   });
 
   it('refuses it in protect at once, and lets an allowed process through', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: protect
-  processes: {mode: discover}
-  channels:
+    t.applyPolicy(workloadPolicy('web', 'protect', `  channels:
     allow: [{channel: kubernetes-api, processes: [/usr/bin/kubectl]}]
-`);
+`));
     const r = await connect(web, api.ip, 6443);
     // A dropped SYN alone would leave connect() retrying until its 3 s timeout; the destroyed
     // socket fails it with an error at once.

@@ -33,6 +33,19 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
+/** A policy for the shop workload `workload` in `mode` with its processes in discover (the
+ * suite's own commands run, learned), followed by `more`: further `spec` lines. */
+export function workloadPolicy(workload: string, mode: 'monitor' | 'protect', more = ''): string {
+  return `apiVersion: meshward.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: ${workload}, namespace: shop}
+spec:
+  selector: {workloads: [${workload}]}
+  mode: ${mode}
+  processes: {mode: discover}
+${more}`;
+}
+
 /** The workload a test pod belongs to: its name without the replica number (orders-1: orders). */
 export const workloadOfPod = (p: Pod): string => p.name.replace(/-\d+$/, '');
 
