@@ -12,9 +12,9 @@ import { Agent } from '../../host-agent/src/agent.js';
 import { CaptureService } from '../../host-agent/src/capture/capture-service.js';
 import { GrpcEventSink } from '../../host-agent/src/events/event-sink-grpc.js';
 import { startCpHarness, waitUntilAsync, type CpHarness } from '../support/control-plane-harness.js';
-import { inventoryOf, Pod, podPair } from '../support/pods.js';
+import { inventoryOf, type Pod } from '../support/pods.js';
 import { waitUntil } from '../support/wait.js';
-import { skipReason } from './support-agent.js';
+import { AgentPods, skipReason, workloadOfPod } from './support-agent.js';
 
 const skip = skipReason();
 const NODE = 'node-a';
@@ -47,6 +47,7 @@ function tcpPorts(frame: Uint8Array): [number, number] | undefined {
 }
 
 describe('host agent: packet capture on request, through the control plane', { skip, timeout: 90_000 }, () => {
+  const pods = new AgentPods();
   let web: Pod;
   let orders: Pod;
   let h: CpHarness;
@@ -73,9 +74,7 @@ describe('host agent: packet capture on request, through the control plane', { s
   };
 
   before(async () => {
-    web = new Pod({ name: 'web-1' }).create();
-    orders = new Pod({ name: 'orders-1' }).create();
-    podPair(web, orders);
+    [web, orders] = pods.pair({ name: 'web-1' }, { name: 'orders-1' });
     dir = mkdtempSync(join(tmpdir(), 'mw-capture-'));
     h = await startCpHarness({
       inventory: `workloads:\n  - {namespace: shop, name: orders, pods: [{name: orders-1, node: ${NODE}}]}\n  - {namespace: shop, name: web, pods: [{name: web-1, node: node-b}]}\n`,
@@ -84,15 +83,13 @@ describe('host agent: packet capture on request, through the control plane', { s
     });
     sink = new GrpcEventSink({ server: h.cp.agentEvents!.address, node: NODE, token: h.cp.ingestAuth.nodeToken(NODE), flushIntervalMs: 50 });
     const inventory = join(dir, 'inventory.yaml');
-    writeFileSync(inventory, inventoryOf([web, orders], (p) => p.name.replace(/-\d+$/, '')));
+    writeFileSync(inventory, inventoryOf(pods.pods, workloadOfPod));
     agent = new Agent({ sink, inventory, dockerSocket: false, ports: false, files: false });
     await agent.start();
     captures = new CaptureService(agent.context!, { dir: join(dir, 'captures'), maxConcurrent: 1, keep: 3 });
     sink.onCapture((req) => captures.run({ id: req.id, namespace: req.namespace, workload: req.workload, pods: req.pods, durationSeconds: req.duration_seconds, filter: req.filter }));
     orders.spawn('/usr/bin/python3', ['-m', 'http.server', '8080', '--bind', '0.0.0.0']);
-    web.spawn('/usr/bin/sleep', ['600']);
-    await agent.containerReady(orders.containerId);
-    await agent.containerReady(web.containerId);
+    await pods.ready([web], agent);
     // An idle agent keeps its stream open: capture requests come down it.
     await waitUntil(() => h.cp.agentEvents!.stats().streamsActive === 1, 'the agent stream');
   });
@@ -101,8 +98,7 @@ describe('host agent: packet capture on request, through the control plane', { s
     await agent?.stop();
     await sink?.close();
     await h?.close();
-    web?.destroy();
-    orders?.destroy();
+    await pods.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -12,9 +12,9 @@ import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ChannelGuard } from '../../host-agent/src/channel-guard/channel-guard.js';
-import { Pod, podPair, podPairIPv6 } from '../support/pods.js';
+import { podPairIPv6, type Pod } from '../support/pods.js';
 import { waitUntil } from '../support/wait.js';
-import { skipReason, startAgent, toolsMissing, type TestAgent } from './support-agent.js';
+import { AgentPods, skipReason, toolsMissing, workloadPolicy, type TestAgent } from './support-agent.js';
 
 const skip = skipReason() ?? toolsMissing('iptables', 'ip6tables', 'nsenter');
 
@@ -131,6 +131,7 @@ const ALLOW_PYTHON = `  channels:
 `;
 
 describe('host agent: control-channel guard on a runtime socket mounted into a pod', { skip }, () => {
+  const pods = new AgentPods();
   let tools: Pod;
   let ci: Pod;
   let batch: Pod;
@@ -151,14 +152,14 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
   before(async () => {
     runtime = new FakeRuntime();
     await runtime.start();
-    tools = new Pod({ name: 'tools-1' }).create();
+    tools = pods.pod({ name: 'tools-1' });
     runtime.exposeTo(tools, RUNTIME_PATH);
-    ci = new Pod({ name: 'ci-1' }).create();
+    ci = pods.pod({ name: 'ci-1' });
     runtime.exposeDirTo(ci, '/srv/host-run');
     // As a hostPath with Bidirectional propagation: what is mounted on it propagates.
     execFileSync('mount', ['--make-shared', `${ci.root}/srv/host-run`]);
-    batch = new Pod({ name: 'batch-1' }).create();
-    t = await startAgent([tools, ci, batch], {
+    batch = pods.pod({ name: 'batch-1' });
+    t = await pods.startAgent({
       ports: false,
       files: false,
       monitors: [
@@ -173,19 +174,11 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
       ],
     });
     t.applyPolicy(policy('monitor', ALLOW_PYTHON));
-    tools.spawn('/usr/bin/sleep', ['600']);
-    ci.spawn('/usr/bin/sleep', ['600']);
-    batch.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(tools.containerId);
-    await t.agent.containerReady(ci.containerId);
-    await t.agent.containerReady(batch.containerId);
+    await pods.ready([tools, ci, batch]);
   });
 
   after(async () => {
-    await t?.stop();
-    tools?.destroy();
-    ci?.destroy();
-    batch?.destroy();
+    await pods.close();
     await runtime?.close();
   });
 
@@ -293,6 +286,7 @@ describe('host agent: control-channel guard on a runtime socket mounted into a p
 });
 
 describe('host agent: control-channel guard on IPv6', { skip }, () => {
+  const pods = new AgentPods();
   let web: Pod;
   let api: Pod;
   let t: TestAgent;
@@ -307,9 +301,7 @@ except OSError as e:
 `]);
 
   before(async () => {
-    web = new Pod({ name: 'web-1' }).create();
-    api = new Pod({ name: 'apiserver-1', namespace: 'kube-system' }).create();
-    podPair(web, api);
+    [web, api] = pods.pair({ name: 'web-1' }, { name: 'apiserver-1', namespace: 'kube-system' });
     podPairIPv6(web, api);
     // The (fake) API server listens on a port the kernel picks, and says which once it listens.
     const server = api.spawn('/usr/bin/python3', ['-c', `import socket
@@ -320,33 +312,19 @@ while True:
 `]);
     port = await new Promise<number>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     let guard: ChannelGuard | undefined;
-    t = await startAgent([web, api], {
+    t = await pods.startAgent({
       ports: false,
       files: false,
       monitors: [(ctx) => (guard = new ChannelGuard(ctx, { channels: [{ name: 'kubernetes-api', address: api.ip6, ports: [port] }], sockets: [] }))],
     });
-    web.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(web.containerId);
-    await t.agent.containerReady(api.containerId);
+    await pods.ready([web]);
     await guard!.settled();
   });
 
-  after(async () => {
-    await t?.stop();
-    web?.destroy();
-    api?.destroy();
-  });
+  after(() => pods.close());
 
   it('reports an IPv6 connection to a guarded IPv6 address with its process', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: monitor
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('web', 'monitor'));
     const r = await connect(api.ip6);
     assert.equal(r.stdout.trim(), 'connected', r.stderr);
     const e = await t.sink.waitFor((e) => e.kind === 'channel.violation', 5000, 'the IPv6 channel violation');
@@ -358,15 +336,7 @@ spec:
   });
 
   it('refuses it in protect; the same server on its IPv4 address is no channel', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: protect
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('web', 'protect'));
     const r = await connect(api.ip6);
     assert.match(r.stdout.trim(), /^refused/, 'connect() failed');
     await t.sink.waitFor((e) => e.kind === 'channel.violation' && e.action === 'block', 5000, 'the refusal');

@@ -13,7 +13,7 @@ import { Agent } from '../../host-agent/src/agent.js';
 import { GrpcEventSink } from '../../host-agent/src/events/event-sink-grpc.js';
 import { subscribeAgent, type AgentSubscription } from '../../host-agent/src/xds/index.js';
 import { inventoryOf, Pod } from '../support/pods.js';
-import { skipReason } from './support-agent.js';
+import { AgentPods, skipReason } from './support-agent.js';
 
 const skip = skipReason();
 const NODE = 'node-a';
@@ -30,6 +30,7 @@ spec:
 `;
 
 describe('host agent: configuration over ADS and events over the agent stream', { skip, timeout: 60_000 }, () => {
+  const pods = new AgentPods();
   let pod: Pod;
   let dir: string;
   let cp: RunningControlPlane;
@@ -38,7 +39,7 @@ describe('host agent: configuration over ADS and events over the agent stream', 
   let sub: AgentSubscription;
 
   before(async () => {
-    pod = new Pod({ name: 'orders-1' }).create();
+    pod = pods.pod({ name: 'orders-1' });
     dir = mkdtempSync(join(tmpdir(), 'mw-agent-cp-'));
     writeFileSync(join(dir, 'orders.yaml'), policy);
     writeFileSync(join(dir, 'inventory.yaml'), `workloads:\n  - {namespace: shop, name: orders, pods: [{name: orders-1, node: ${NODE}}]}\n`);
@@ -58,8 +59,7 @@ describe('host agent: configuration over ADS and events over the agent stream', 
     sub = subscribeAgent({ server: `127.0.0.1:${cp.xds.port}`, nodeName: NODE }, (config, version) => agent.store.applyAgentConfig(config, version));
     await sub.ready;
     await agent.start();
-    pod.spawn('/usr/bin/sleep', ['600']);
-    await agent.containerReady(pod.containerId);
+    await pods.ready([pod], agent);
   });
 
   after(async () => {
@@ -67,7 +67,7 @@ describe('host agent: configuration over ADS and events over the agent stream', 
     await agent?.stop();
     await sink?.close();
     await cp?.close();
-    pod?.destroy();
+    await pods.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

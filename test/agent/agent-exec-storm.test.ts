@@ -3,27 +3,24 @@
 // reports no overrun and no event is dropped on the way to JavaScript.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Pod } from '../support/pods.js';
+import type { Pod } from '../support/pods.js';
 import { execStorm } from './exec-storm.js';
-import { skipReason, startAgent, type TestAgent } from './support-agent.js';
+import { AgentPods, skipReason, type TestAgent } from './support-agent.js';
 
 const skip = skipReason();
 
 describe('host agent: exec storm', { skip, timeout: 60_000 }, () => {
+  const pods = new AgentPods();
   let pod: Pod;
   let t: TestAgent;
 
   before(async () => {
-    pod = new Pod({ name: 'storm-1' }).create();
-    t = await startAgent([pod], { files: false, ports: false });
-    pod.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(pod.containerId);
+    pod = pods.pod({ name: 'storm-1' });
+    t = await pods.startAgent({ files: false, ports: false });
+    await pods.ready([pod]);
   });
 
-  after(async () => {
-    await t?.stop();
-    pod?.destroy();
-  });
+  after(() => pods.close());
 
   it('counts every exec of two parallel loops, with no overrun and nothing dropped', async () => {
     const r = await execStorm(t.agent, pod, 2, 1500);

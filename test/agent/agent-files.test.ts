@@ -3,18 +3,19 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Pod } from '../support/pods.js';
-import { skipReason, startAgent, type TestAgent } from './support-agent.js';
+import type { Pod } from '../support/pods.js';
+import { AgentPods, skipReason, workloadPolicy, type TestAgent } from './support-agent.js';
 
 const skip = skipReason();
 const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 describe('host agent: files in pods', { skip }, () => {
+  const pods = new AgentPods();
   let pod: Pod;
   let t: TestAgent;
 
   before(async () => {
-    pod = new Pod({ name: 'cart-1' }).create();
+    pod = pods.pod({ name: 'cart-1' });
     // The token as the kubelet projects it: a symlink into a timestamped directory.
     // /var/run is an absolute symlink to /run: build under the pod's /run, never through it.
     const dir = pod.root + TOKEN_DIR.replace(/^\/var\/run\//, '/run/');
@@ -23,26 +24,14 @@ describe('host agent: files in pods', { skip }, () => {
     writeFileSync(`${dir}/..2024_01_01_00_00_00.000/token`, 'eyJhbGciOiJSUzI1NiJ9.secret');
     symlinkSync('..2024_01_01_00_00_00.000', `${dir}/..data`);
     symlinkSync('..data/token', `${dir}/token`);
-    t = await startAgent([pod], { processes: {} });
-    pod.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(pod.containerId);
+    t = await pods.startAgent({ processes: {} });
+    await pods.ready([pod]);
   });
 
-  after(async () => {
-    await t?.stop();
-    pod?.destroy();
-  });
+  after(() => pods.close());
 
   it('reports a write to the pod\'s /usr/bin (monitor)', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: cart, namespace: shop}
-spec:
-  selector: {workloads: [cart]}
-  mode: monitor
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('cart', 'monitor'));
     // The shell writes (and lives on): its executable is read while the event is handled.
     const r = await pod.exec('/bin/sh', ['-c', 'cat /usr/bin/true > /usr/bin/evil && echo done; sleep 0.3']);
     assert.equal(r.stdout, 'done\n', r.stderr);
@@ -64,17 +53,9 @@ spec:
   });
 
   it('refuses, in protect mode, a write to /usr/bin at open() and lets listed writers and readers through', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: cart, namespace: shop}
-spec:
-  selector: {workloads: [cart]}
-  mode: protect
-  processes: {mode: discover}
-  files:
+    t.applyPolicy(workloadPolicy('cart', 'protect', `  files:
     writers: [{paths: [/etc/app.conf], processes: [/usr/bin/dash]}]
-`);
+`));
     const refused = await pod.exec('/bin/sh', ['-c', 'echo x > /usr/bin/evil2']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /Operation not permitted|Permission denied/);

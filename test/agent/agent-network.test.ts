@@ -7,8 +7,8 @@ import { FILTER_WASM } from '../../cli/paths.js';
 import { TrafficMonitor } from '../../host-agent/src/capture/monitor-traffic.js';
 import { InlineMonitor } from '../../host-agent/src/inline/monitor-inline.js';
 import { ChannelGuard } from '../../host-agent/src/channel-guard/channel-guard.js';
-import { Pod, podPair } from '../support/pods.js';
-import { skipReason, startAgent, toolsMissing, type TestAgent } from './support-agent.js';
+import type { Pod } from '../support/pods.js';
+import { AgentPods, skipReason, toolsMissing, workloadPolicy, type TestAgent } from './support-agent.js';
 
 const skip = skipReason();
 
@@ -40,30 +40,23 @@ except urllib.error.HTTPError as e:
 }
 
 describe('host agent: ports and passive inspection between pods', { skip }, () => {
+  const pods = new AgentPods();
   let web: Pod;
   let orders: Pod;
   let t: TestAgent;
   let traffic: TrafficMonitor;
 
   before(async () => {
-    web = new Pod({ name: 'web-1' }).create();
-    orders = new Pod({ name: 'orders-1' }).create();
-    podPair(web, orders);
-    t = await startAgent([web, orders], {
+    [web, orders] = pods.pair({ name: 'web-1' }, { name: 'orders-1' });
+    t = await pods.startAgent({
       ports: { intervalMs: 100 },
       monitors: [(ctx) => (traffic = new TrafficMonitor(ctx, { wasm: FILTER_WASM }))],
     });
     orders.spawn('/usr/bin/python3', ['-m', 'http.server', '8080', '--bind', '0.0.0.0']);
-    web.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(orders.containerId);
-    await t.agent.containerReady(web.containerId);
+    await pods.ready([web]);
   });
 
-  after(async () => {
-    await t?.stop();
-    web?.destroy();
-    orders?.destroy();
-  });
+  after(() => pods.close());
 
   it('reports a new listener in a pod with its process; an allowed one is quiet', async () => {
     t.applyPolicy(POLICY('passive'));
@@ -97,32 +90,25 @@ describe('host agent: ports and passive inspection between pods', { skip }, () =
 });
 
 describe('host agent: inline inspection between pods', { skip: skip ?? toolsMissing('nft', 'nsenter') }, () => {
+  const pods = new AgentPods();
   let web: Pod;
   let orders: Pod;
   let t: TestAgent;
   let inline: InlineMonitor;
 
   before(async () => {
-    web = new Pod({ name: 'web-1' }).create();
-    orders = new Pod({ name: 'orders-1' }).create();
-    podPair(web, orders);
-    t = await startAgent([web, orders], {
+    [web, orders] = pods.pair({ name: 'web-1' }, { name: 'orders-1' });
+    t = await pods.startAgent({
       ports: false,
       monitors: [(ctx) => (inline = new InlineMonitor(ctx, { wasm: FILTER_WASM }))],
     });
     orders.spawn('/usr/bin/python3', ['-m', 'http.server', '8080', '--bind', '0.0.0.0']);
-    web.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(orders.containerId);
-    await t.agent.containerReady(web.containerId);
+    await pods.ready([web]);
     t.applyPolicy(POLICY('inline'));
     await inline.settled();
   });
 
-  after(async () => {
-    await t?.stop();
-    web?.destroy();
-    orders?.destroy();
-  });
+  after(() => pods.close());
 
   it('steers the pod\'s inbound traffic through the filter with nftables and blocks an SQL injection in protect', async () => {
     const ok = await get(web, `http://${orders.ip}:8080/`);
@@ -148,6 +134,7 @@ describe('host agent: inline inspection between pods', { skip: skip ?? toolsMiss
 });
 
 describe('host agent: control-channel guard', { skip: skip ?? toolsMissing('iptables', 'nsenter') }, () => {
+  const pods = new AgentPods();
   let web: Pod;
   let api: Pod;
   let t: TestAgent;
@@ -164,37 +151,21 @@ except OSError as e:
 `]);
 
   before(async () => {
-    web = new Pod({ name: 'web-1' }).create();
-    api = new Pod({ name: 'apiserver-1', namespace: 'kube-system' }).create();
-    podPair(web, api);
-    t = await startAgent([web, api], {
+    [web, api] = pods.pair({ name: 'web-1' }, { name: 'apiserver-1', namespace: 'kube-system' });
+    t = await pods.startAgent({
       ports: false,
       files: false,
       monitors: [(ctx) => (guard = new ChannelGuard(ctx, { channels: [{ name: 'kubernetes-api', address: api.ip, ports: [6443] }] }))],
     });
     api.spawn('/usr/bin/python3', ['-m', 'http.server', '6443', '--bind', '0.0.0.0']);
-    web.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(web.containerId);
-    await t.agent.containerReady(api.containerId);
+    await pods.ready([web]);
     await guard.settled();
   });
 
-  after(async () => {
-    await t?.stop();
-    web?.destroy();
-    api?.destroy();
-  });
+  after(() => pods.close());
 
   it('reports a connection from a pod to the (fake) Kubernetes API as a control-channel violation', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: monitor
-  processes: {mode: discover}
-`);
+    t.applyPolicy(workloadPolicy('web', 'monitor'));
     // The server answers only once listening: retry until it does, through the guard each time.
     let r = await connect(web, api.ip, 6443);
     for (let i = 0; i < 50 && r.stdout.trim() !== 'connected'; i++) r = await connect(web, api.ip, 6443);
@@ -208,17 +179,9 @@ spec:
   });
 
   it('refuses it in protect at once, and lets an allowed process through', async () => {
-    t.applyPolicy(`
-apiVersion: meshward.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {workloads: [web]}
-  mode: protect
-  processes: {mode: discover}
-  channels:
+    t.applyPolicy(workloadPolicy('web', 'protect', `  channels:
     allow: [{channel: kubernetes-api, processes: [/usr/bin/kubectl]}]
-`);
+`));
     const r = await connect(web, api.ip, 6443);
     // A dropped SYN alone would leave connect() retrying until its 3 s timeout; the destroyed
     // socket fails it with an error at once.

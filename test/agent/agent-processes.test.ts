@@ -5,31 +5,25 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Pod } from '../support/pods.js';
-import { skipReason, startAgent, type TestAgent } from './support-agent.js';
+import type { Pod } from '../support/pods.js';
+import { AgentPods, skipReason, type TestAgent } from './support-agent.js';
 
 const skip = skipReason();
 
 describe('host agent: processes in pods', { skip }, () => {
+  const pods = new AgentPods();
   let pod: Pod;
   let other: Pod;
   let t: TestAgent;
 
   before(async () => {
-    pod = new Pod({ name: 'orders-1', driver: 'systemd' }).create();
-    other = new Pod({ name: 'billing-1', driver: 'cgroupfs' }).create();
-    t = await startAgent([pod, other]);
-    pod.spawn('/usr/bin/sleep', ['600']);
-    other.spawn('/usr/bin/sleep', ['600']);
-    await t.agent.containerReady(pod.containerId);
-    await t.agent.containerReady(other.containerId);
+    pod = pods.pod({ name: 'orders-1', driver: 'systemd' });
+    other = pods.pod({ name: 'billing-1', driver: 'cgroupfs' });
+    t = await pods.startAgent();
+    await pods.ready([pod, other]);
   });
 
-  after(async () => {
-    await t?.stop();
-    pod?.destroy();
-    other?.destroy();
-  });
+  after(() => pods.close());
 
   it('attributes each pod from its kubepods cgroup (systemd and cgroupfs drivers) to its workload', () => {
     const ctx = t.agent.context!;

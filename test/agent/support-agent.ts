@@ -8,7 +8,7 @@ import { compile, compileAgent, loadPolicies } from '../../control-plane/src/ind
 import { Agent, type AgentOptions } from '../../host-agent/src/agent.js';
 import { MemorySink } from '../../host-agent/src/events/event-sink.js';
 import { loadPrivilegedNative } from '../../host-agent/src/native/native.js';
-import { inventoryOf, podSupport, type Pod } from '../support/pods.js';
+import { inventoryOf, Pod, podPair, podSupport, type PodOptions } from '../support/pods.js';
 
 export function skipReason(): string | undefined {
   const pods = podSupport();
@@ -33,7 +33,21 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-const workloadOfPod = (p: Pod): string => p.name.replace(/-\d+$/, '');
+/** A policy for the shop workload `workload` in `mode` with its processes in discover (the
+ * suite's own commands run, learned), followed by `more`: further `spec` lines. */
+export function workloadPolicy(workload: string, mode: 'monitor' | 'protect', more = ''): string {
+  return `apiVersion: meshward.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: ${workload}, namespace: shop}
+spec:
+  selector: {workloads: [${workload}]}
+  mode: ${mode}
+  processes: {mode: discover}
+${more}`;
+}
+
+/** The workload a test pod belongs to: its name without the replica number (orders-1: orders). */
+export const workloadOfPod = (p: Pod): string => p.name.replace(/-\d+$/, '');
 
 export async function startAgent(pods: Pod[], options: Partial<AgentOptions> = {}): Promise<TestAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'mw-agent-'));
@@ -71,4 +85,51 @@ export async function startAgent(pods: Pod[], options: Partial<AgentOptions> = {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The pods of a suite and the agent over them: made in before(), undone by close() in after()
+ * however far before() got (the agent stopped, then every pod destroyed).
+ */
+export class AgentPods {
+  readonly pods: Pod[] = [];
+  private started: TestAgent | undefined;
+
+  /** A new pod: network namespace, cgroup, root filesystem. */
+  pod(options: PodOptions): Pod {
+    const p = new Pod(options).create();
+    this.pods.push(p);
+    return p;
+  }
+
+  /** Two new pods joined by a veth pair (podPair). */
+  pair(a: PodOptions, b: PodOptions): [Pod, Pod] {
+    const pods: [Pod, Pod] = [this.pod(a), this.pod(b)];
+    podPair(...pods);
+    return pods;
+  }
+
+  /** The agent over the pods made so far (startAgent). */
+  async startAgent(options: Partial<AgentOptions> = {}): Promise<TestAgent> {
+    this.started = await startAgent(this.pods, options);
+    return this.started;
+  }
+
+  /**
+   * Starts a long sleep in each of `idle` (a process for the agent to attribute; the other pods
+   * run one of their own by now), then waits until `agent` has attributed every pod's container.
+   */
+  async ready(idle: Pod[], agent: Agent | undefined = this.started?.agent): Promise<void> {
+    if (!agent) throw new Error('ready() before the agent started');
+    for (const p of idle) p.spawn('/usr/bin/sleep', ['600']);
+    for (const p of this.pods) await agent.containerReady(p.containerId);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.started?.stop();
+    } finally {
+      for (const p of this.pods) p.destroy();
+    }
+  }
 }

@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { workloadOf, type AgentContext } from '../agent-context.js';
 import type { ContainerInfo } from '../attribution/containers.js';
 import type { NativePacketRing } from '../native/native.js';
-import { tcpFilter } from './bpf.js';
 import { parseCaptureFilter } from './capture-filter.js';
-import { interfacesOf } from './netns-info.js';
 import { PcapWriter } from './pcap-writer.js';
+import { openPodRings } from './pod-rings.js';
 
 export interface CaptureOrder {
   id: string;
@@ -117,27 +116,20 @@ export class CaptureService {
     const stopped = new Promise<void>((resolve) => (stop = resolve));
     const skipped: string[] = [];
     try {
-      for (const c of pods) {
-        const netns = `${this.ctx.procRoot}/${c.anchorPid}/ns/net`;
-        for (const ifname of interfacesOf(this.ctx.procRoot, c.anchorPid)) {
-          try {
-            rings.push(
-              new this.ctx.native.PacketRing(
-                { interface: ifname, netns, filter: tcpFilter(ports), blockSize: 1 << 20, blockCount: 4, blockTimeoutMs: this.o.blockTimeoutMs },
-                (blocks) => {
-                  if (truncated) return;
-                  for (const b of blocks) writer.writeRingBlock(b, false);
-                  if (writer.bytes >= this.o.maxBytes) {
-                    truncated = true;
-                    stop();
-                  }
-                },
-              ),
-            );
-          } catch (err) {
-            skipped.push(`${c.attribution?.pod?.name ?? c.ref.id.slice(0, 12)}/${ifname}: ${(err as Error).message}`);
-          }
+      const ringOptions = { ports, blockSize: 1 << 20, blockCount: 4, blockTimeoutMs: this.o.blockTimeoutMs };
+      const onBlocks = (blocks: Buffer[]): void => {
+        if (truncated) return;
+        for (const b of blocks) writer.writeRingBlock(b, false);
+        if (writer.bytes >= this.o.maxBytes) {
+          truncated = true;
+          stop();
         }
+      };
+      for (const c of pods) {
+        const podRings = openPodRings(this.ctx.native, this.ctx.procRoot, c.anchorPid, ringOptions, onBlocks, (ifname, err) => {
+          skipped.push(`${c.attribution?.pod?.name ?? c.ref.id.slice(0, 12)}/${ifname}: ${err.message}`);
+        });
+        rings.push(...podRings);
       }
       if (rings.length === 0) throw new Error(`no interface could be captured (${skipped.join('; ') || 'the pods have none but lo'})`);
       const seconds = Math.min(order.durationSeconds > 0 ? order.durationSeconds : DEFAULT_SECONDS, this.o.maxSeconds);

@@ -7,11 +7,11 @@ import type { AgentEvent } from '../events/agent-event.js';
 import type { NativePacketRing } from '../native/native.js';
 import { workloadKey } from '../workloads.js';
 import type { Monitor, MonitorStatus } from '../monitors/monitor.js';
-import { tcpFilter } from './bpf.js';
 import { FilterHost, type Plugin } from './filter-host.js';
-import { interfacesOf, localAddressesOf } from './netns-info.js';
+import { localAddressesOf } from './netns-info.js';
 import { forEachSegment, newParseStats } from './packets.js';
 import { newInspectorStats, PassiveConnection } from './passive-inspector.js';
+import { openPodRings } from './pod-rings.js';
 import { TcpReassembler } from './tcp-reassembly.js';
 
 interface Capture {
@@ -146,21 +146,19 @@ export class TrafficMonitor implements Monitor {
       }),
     };
     for (const ip of local) this.byIp.set(ip, c);
-    const ns = `${this.ctx.procRoot}/${c.anchorPid}/ns/net`;
-    for (const ifname of interfacesOf(this.ctx.procRoot, c.anchorPid)) {
-      try {
-        const ring = new this.ctx.native.PacketRing(
-          { interface: ifname, netns: ns, filter: tcpFilter([...ports]), blockSize: this.options.ringBlockSize ?? 1 << 20, blockCount: this.options.ringBlocks ?? 16 },
-          (blocks) => {
-            for (const b of blocks) forEachSegment(b, this.parse, (s) => capture.reassembler.segment(s));
-          },
-        );
-        capture.rings.push(ring);
-      } catch (err) {
+    capture.rings = openPodRings(
+      this.ctx.native,
+      this.ctx.procRoot,
+      c.anchorPid,
+      { ports: [...ports], blockSize: this.options.ringBlockSize ?? 1 << 20, blockCount: this.options.ringBlocks ?? 16 },
+      (blocks) => {
+        for (const b of blocks) forEachSegment(b, this.parse, (s) => capture.reassembler.segment(s));
+      },
+      (ifname, err) => {
         this.counters.captureErrors++;
-        this.ctx.log('error', 'traffic: cannot capture', { workload: key, interface: ifname, error: (err as Error).message });
-      }
-    }
+        this.ctx.log('error', 'traffic: cannot capture', { workload: key, interface: ifname, error: err.message });
+      },
+    );
     this.captures.set(inode, capture);
   }
 

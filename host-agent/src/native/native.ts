@@ -117,6 +117,18 @@ export interface PacketRingStats {
   queuedBytes: number;
 }
 
+export interface PacketRingOptions {
+  interface: string;
+  /** A network namespace file (/proc/<pid>/ns/net): the ring is opened from inside it. */
+  netns?: string;
+  filter?: BpfInstruction[];
+  blockSize?: number;
+  blockCount?: number;
+  frameSize?: number;
+  blockTimeoutMs?: number;
+  queueBytes?: number;
+}
+
 export interface NativePacketRing {
   close(): void;
   stats(): PacketRingStats;
@@ -182,7 +194,7 @@ export interface NativeAddon {
     onBatch: (batch: RawFanEvent[]) => void,
   ) => NativeFanotify;
   PacketRing: new (
-    options: { interface: string; netns?: string; filter?: BpfInstruction[]; blockSize?: number; blockCount?: number; frameSize?: number; blockTimeoutMs?: number; queueBytes?: number },
+    options: PacketRingOptions,
     onBatch: (blocks: Buffer[]) => void,
   ) => NativePacketRing;
   NfQueue: new (

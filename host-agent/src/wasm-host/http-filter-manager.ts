@@ -34,7 +34,6 @@ import { WasmHostError } from './errors.js';
 import type { PluginConfig, RootContext } from './context.js';
 
 type Iteration = 'continue' | 'stop-single' | 'stop-all-buffer' | 'stop-all-watermark';
-type CallState = 'none' | 'decode-headers' | 'decode-data' | 'decode-trailers' | 'encode-headers' | 'encode-data' | 'encode-trailers';
 
 /** One direction of the stream, as seen by the single filter's ActiveStreamFilter entry. */
 class Direction {
@@ -55,6 +54,9 @@ class Direction {
   /** The end of this direction went to the sink. */
   sentEnd = false;
   paused = false;
+  /** A local reply was sent from inside one of this direction's callbacks (Envoy's
+   * decoder/encoder "aborted"): what the filter answers from then on counts as a stop. */
+  aborted = false;
 
   stoppedAll(): boolean {
     return this.iteration === 'stop-all-buffer' || this.iteration === 'stop-all-watermark';
@@ -77,9 +79,8 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
   private readonly plugin: PluginConfig;
   private readonly req = new Direction();
   private readonly resp = new Direction();
-  private callState: CallState = 'none';
-  private decoderAborted = false;
-  private encoderAborted = false;
+  /** The direction whose filter callback is running, if any. */
+  private calling: Direction | null = null;
   /** Envoy's local_complete_: the whole response went downstream. */
   private localComplete = false;
   private isGrpc = false;
@@ -182,8 +183,7 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
 
   sendLocalReply(code: number, body: Uint8Array, headers: HeaderList, grpcStatus: number | undefined, details: string): void {
     if (this.ended) return;
-    if (this.callState.startsWith('decode')) this.decoderAborted = true;
-    else if (this.callState.startsWith('encode')) this.encoderAborted = true;
+    if (this.calling) this.calling.aborted = true;
     this.streamInfo.responseCodeDetails = details;
     const reply = prepareLocalReply({
       code,
@@ -261,18 +261,7 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
   /** FilterManager::decodeHeaders; `fromFilter` = resuming after this filter (doHeaders). */
   private runDecodeHeaders(fromFilter: boolean, endStream: boolean): void {
     const d = this.req;
-    if (!fromFilter) {
-      this.callState = 'decode-headers';
-      let status: HeadersStatus;
-      try {
-        status = this.ctx.decodeHeaders(d.headers!, endStream);
-      } finally {
-        this.callState = 'none';
-      }
-      if (this.decoderAborted) status = HeadersStatus.StopIteration;
-      d.filterEndStream = endStream;
-      if (!this.afterHeaders(d, status)) return;
-    }
+    if (!fromFilter && !this.filterHeaders(d, endStream)) return;
     if (this.ended) return;
     d.sentHeaders = true;
     if (endStream) d.sentEnd = true;
@@ -285,26 +274,8 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
     // Envoy drops request data once the response is complete.
     if (this.localComplete) return;
     const trailersAtStart = d.trailers !== null;
-    let trailersAdded = false;
-    if (!fromFilter) {
-      if (d.stoppedAll()) {
-        this.bufferData(d, data, d.iteration === 'stop-all-watermark');
-        return;
-      }
-      if (d.filterEndStream) return;
-      d.filterEndStream = endStream && !d.trailers;
-      this.callState = 'decode-data';
-      let status: DataStatus;
-      try {
-        status = this.ctx.decodeData(data, d.filterEndStream);
-      } finally {
-        this.callState = 'none';
-      }
-      if (this.decoderAborted) status = DataStatus.StopIterationNoBuffer;
-      trailersAdded = !trailersAtStart && d.trailers !== null;
-      // Trailers the filter added wait with the stopped data (commonContinue sends both).
-      if (!this.afterData(d, status, data)) return;
-    }
+    if (!fromFilter && !this.filterData(d, data, endStream)) return;
+    const trailersAdded = !trailersAtStart && d.trailers !== null;
     if (this.ended) return;
     this.sinkRequestData(data.take(), endStream && !trailersAdded);
     if (trailersAdded && !this.ended) this.sinkRequestTrailers(d.trailers!);
@@ -313,19 +284,7 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
   private runDecodeTrailers(fromFilter: boolean): void {
     const d = this.req;
     if (this.localComplete) return;
-    if (!fromFilter) {
-      if (d.stoppedAll()) return;
-      this.callState = 'decode-trailers';
-      let status: TrailersStatus;
-      try {
-        status = this.ctx.decodeTrailers(d.trailers!);
-      } finally {
-        this.callState = 'none';
-      }
-      d.filterEndStream = true;
-      if (this.decoderAborted) status = TrailersStatus.StopIteration;
-      if (!this.afterTrailers(d, status)) return;
-    }
+    if (!fromFilter && !this.filterTrailers(d)) return;
     if (this.ended) return;
     this.sinkRequestTrailers(d.trailers!);
   }
@@ -353,18 +312,7 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
 
   private runEncodeHeaders(fromFilter: boolean, endStream: boolean): void {
     const d = this.resp;
-    if (!fromFilter) {
-      this.callState = 'encode-headers';
-      let status: HeadersStatus;
-      try {
-        status = this.ctx.encodeHeaders(d.headers!, endStream);
-      } finally {
-        this.callState = 'none';
-      }
-      if (this.encoderAborted) status = HeadersStatus.StopIteration;
-      d.filterEndStream = endStream;
-      if (!this.afterHeaders(d, status)) return;
-    }
+    if (!fromFilter && !this.filterHeaders(d, endStream)) return;
     if (this.ended || d.sentHeaders) return;
     if (d.headers!.get(':status') === undefined) {
       // Envoy's checkRequiredResponseHeaders.
@@ -379,25 +327,8 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
     const d = this.resp;
     if (this.ended) return;
     const trailersAtStart = d.trailers !== null;
-    let trailersAdded = false;
-    if (!fromFilter) {
-      if (d.stoppedAll()) {
-        this.bufferData(d, data, d.iteration === 'stop-all-watermark');
-        return;
-      }
-      if (d.filterEndStream) return;
-      d.filterEndStream = endStream && !d.trailers;
-      this.callState = 'encode-data';
-      let status: DataStatus;
-      try {
-        status = this.ctx.encodeData(data, d.filterEndStream);
-      } finally {
-        this.callState = 'none';
-      }
-      if (this.encoderAborted) status = DataStatus.StopIterationNoBuffer;
-      trailersAdded = !trailersAtStart && d.trailers !== null;
-      if (!this.afterData(d, status, data)) return;
-    }
+    if (!fromFilter && !this.filterData(d, data, endStream)) return;
+    const trailersAdded = !trailersAtStart && d.trailers !== null;
     if (this.ended || this.localComplete) return;
     this.sinkResponseData(data.take(), endStream && !trailersAdded);
     if (trailersAdded && !this.ended) this.sinkResponseTrailers(d.trailers!);
@@ -406,19 +337,7 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
   private runEncodeTrailers(fromFilter: boolean): void {
     const d = this.resp;
     if (this.ended) return;
-    if (!fromFilter) {
-      if (d.stoppedAll()) return;
-      this.callState = 'encode-trailers';
-      let status: TrailersStatus;
-      try {
-        status = this.ctx.encodeTrailers(d.trailers!);
-      } finally {
-        this.callState = 'none';
-      }
-      d.filterEndStream = true;
-      if (this.encoderAborted) status = TrailersStatus.StopIteration;
-      if (!this.afterTrailers(d, status)) return;
-    }
+    if (!fromFilter && !this.filterTrailers(d)) return;
     if (this.ended || this.localComplete) return;
     this.sinkResponseTrailers(d.trailers!);
   }
@@ -450,6 +369,58 @@ export class HttpFilterManager implements HttpFilterStream, HttpFilterCallbacks 
   }
 
   // ================= shared iteration logic (ActiveStreamFilterBase) =================
+
+  // The filter's part of a frame, the same in both directions but for the callback called
+  // (ActiveStreamDecoderFilter / ActiveStreamEncoderFilter): each returns whether iteration goes
+  // on past the filter. `calling` is cleared, not restored, after a callback: a local reply sent
+  // from it runs the response path, whose own callbacks clear it too.
+
+  private filterHeaders(d: Direction, endStream: boolean): boolean {
+    this.calling = d;
+    let status: HeadersStatus;
+    try {
+      status = d === this.req ? this.ctx.decodeHeaders(d.headers!, endStream) : this.ctx.encodeHeaders(d.headers!, endStream);
+    } finally {
+      this.calling = null;
+    }
+    if (d.aborted) status = HeadersStatus.StopIteration;
+    d.filterEndStream = endStream;
+    return this.afterHeaders(d, status);
+  }
+
+  /** Trailers the filter adds in its last body callback wait with stopped data (commonContinue
+   * sends both); the caller sees them appear. */
+  private filterData(d: Direction, data: ByteBuffer, endStream: boolean): boolean {
+    if (d.stoppedAll()) {
+      this.bufferData(d, data, d.iteration === 'stop-all-watermark');
+      return false;
+    }
+    if (d.filterEndStream) return false;
+    d.filterEndStream = endStream && !d.trailers;
+    this.calling = d;
+    let status: DataStatus;
+    try {
+      status = d === this.req ? this.ctx.decodeData(data, d.filterEndStream) : this.ctx.encodeData(data, d.filterEndStream);
+    } finally {
+      this.calling = null;
+    }
+    if (d.aborted) status = DataStatus.StopIterationNoBuffer;
+    return this.afterData(d, status, data);
+  }
+
+  private filterTrailers(d: Direction): boolean {
+    if (d.stoppedAll()) return false;
+    this.calling = d;
+    let status: TrailersStatus;
+    try {
+      status = d === this.req ? this.ctx.decodeTrailers(d.trailers!) : this.ctx.encodeTrailers(d.trailers!);
+    } finally {
+      this.calling = null;
+    }
+    d.filterEndStream = true;
+    if (d.aborted) status = TrailersStatus.StopIteration;
+    return this.afterTrailers(d, status);
+  }
 
   private afterHeaders(d: Direction, status: HeadersStatus): boolean {
     switch (status) {

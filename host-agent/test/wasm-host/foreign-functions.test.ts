@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WasmResult } from '../../src/wasm-host/status.js';
-import { start } from './support.js';
+import { withPlugin } from './support.js';
 
 describe('proxy_call_foreign_function', () => {
   it('implements compress/uncompress/clear_route_cache, knows the rest of Envoy names, NotFound otherwise', async () => {
-    const s = await start('foreign');
-    try {
+    await withPlugin('foreign', async (s) => {
       const [status, size] = s.logs.get('ff.compress').split(':');
       assert.equal(status, '0');
       assert.ok(Number(size) > 0);
@@ -15,8 +14,6 @@ describe('proxy_call_foreign_function', () => {
       assert.equal(s.logs.get('ff.not_emulated'), `<${WasmResult.Unimplemented}>`);
       assert.ok(s.logs.lines.some((l) => l.level === 'warn' && /declare_property.*not emulated/.test(l.message)));
       assert.equal(s.logs.get('ff.clear_route_cache'), '');
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WasmResult } from '../../src/wasm-host/status.js';
-import { GET, OK_RESPONSE, POST, httpStream, start } from './support.js';
+import { GET, OK_RESPONSE, POST, httpStream, withPlugin } from './support.js';
 
 const S = (r: WasmResult) => String(r);
 
 describe('header map host functions', () => {
   it('get/add/replace/remove/size/pairs with Envoy semantics', async () => {
-    const s = await start('headers-ops');
-    try {
+    await withPlugin('headers-ops', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(
         [
@@ -49,35 +48,26 @@ describe('header map host functions', () => {
         l.get('ho.pairs'),
         ':authority=a.test|:path=/p|:method=GET|:custom=pseudo|user-agent=ua,extra|x-multi=1|x-multi=2|x-added=yes|x-rep=new|x-fresh=fresh',
       );
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('set_header_map_pairs replaces the map; malformed pairs empty it, as in Envoy', async () => {
-    const s = await start('set-pairs');
-    try {
+    await withPlugin('set-pairs', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       assert.deepEqual(sink.first('requestHeaders')![1], [[':method', 'PUT'], [':path', '/new'], [':authority', 'b.test'], ['x-one', '1']]);
-    } finally {
-      await s.close();
-    }
-    const m = await start('set-pairs-malformed');
-    try {
+    });
+    await withPlugin('set-pairs-malformed', async (m) => {
       const { stream, sink } = httpStream(m);
       stream.decodeHeaders(GET, true);
       assert.equal(m.logs.get('spm.set'), '0');
       assert.equal(m.logs.get('spm.pairs'), '');
       assert.deepEqual(sink.first('requestHeaders')![1], []);
-    } finally {
-      await m.close();
-    }
+    });
   });
 
   it('maps outside their phase answer as Envoy does (BadArgument, empty pairs, NotFound in on_log)', async () => {
-    const s = await start('maps-phase');
-    try {
+    await withPlugin('maps-phase', async (s) => {
       const { stream } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(Buffer.from('x'), true);
@@ -106,16 +96,13 @@ describe('header map host functions', () => {
       assert.equal(l.get('log.resp_status'), '200');
       assert.equal(l.get('log.req_size'), S(WasmResult.BadArgument), 'no map to modify in on_log');
       assert.equal(l.get('log.add_resp'), S(WasmResult.BadArgument));
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
 
 describe('buffer host functions', () => {
   it('get/set/status follow Envoy (clipping, prepend, append, replace, no injection)', async () => {
-    const s = await start('buffer-ops');
-    try {
+    await withPlugin('buffer-ops', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(Buffer.from('hello'), true);
@@ -137,29 +124,23 @@ describe('buffer host functions', () => {
       assert.equal(l.get('bo.set_resp'), S(WasmResult.BadArgument), 'and read-only');
       assert.equal(l.get('bo.grpc_msg'), '0');
       assert.deepEqual(sink.events[1], ['requestData', '[hello>', true]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('configuration buffers are readable only in their callbacks', async () => {
-    const s = await start('observe', {}, { vmConfiguration: 'vm-config-bytes' });
-    try {
+    await withPlugin('observe', async (s) => {
       const l = s.logs;
       assert.equal(l.matching('vm_start')[0], 'vm_start 1 size=15 cfg=vm-config-bytes plugin_config=<1>');
       assert.equal(l.matching('configure')[0], 'configure 1 observe vm_config=<1>');
       // Envoy sets the plugin configuration while a root's context is created, too.
       assert.equal(l.matching('create 1 0')[0], 'create 1 0 plugin_config=7');
-    } finally {
-      await s.close();
-    }
+    }, {}, { vmConfiguration: 'vm-config-bytes' });
   });
 });
 
 describe('other host functions from a root context', () => {
   it('answer as Envoy does without a stream', async () => {
-    const s = await start('misc', {}, { logLevel: 'debug' });
-    try {
+    await withPlugin('misc', async (s) => {
       const l = s.logs;
       assert.equal(l.get('misc.log_level'), '1', 'the host level (debug)');
       assert.equal(l.get('misc.log_bad_level'), S(WasmResult.BadArgument));
@@ -194,24 +175,18 @@ describe('other host functions from a root context', () => {
       assert.equal(l.get('misc.grpc_close_unknown'), S(WasmResult.NotFound));
       assert.equal(l.get('misc.http_unknown_cluster'), S(WasmResult.BadArgument));
       assert.equal(l.get('misc.oob_log'), S(WasmResult.InvalidMemoryAccess));
-    } finally {
-      await s.close();
-    }
+    }, {}, { logLevel: 'debug' });
   });
 
   it('drops log lines below the host level and reports that level', async () => {
-    const s = await start('misc', {}, { logLevel: 'warn' });
-    try {
+    await withPlugin('misc', async (s) => {
       assert.equal(s.logs.value('misc.log_level'), undefined, 'info lines are dropped');
       assert.ok(!s.logs.messages().includes('debug line'));
-    } finally {
-      await s.close();
-    }
+    }, {}, { logLevel: 'warn' });
   });
 
   it('stream operations from an HTTP context: bad types, Unimplemented upstream continue', async () => {
-    const s = await start('stream-ops');
-    try {
+    await withPlugin('stream-ops', async (s) => {
       const { stream } = httpStream(s);
       stream.decodeHeaders(GET, true);
       assert.equal(s.logs.get('so.continue_bad'), S(WasmResult.BadArgument));
@@ -219,8 +194,6 @@ describe('other host functions from a root context', () => {
       assert.equal(s.logs.get('so.continue_upstream'), S(WasmResult.Unimplemented));
       assert.equal(s.logs.get('so.continue_downstream'), '0');
       assert.equal(s.logs.get('so.close_downstream'), '0');
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

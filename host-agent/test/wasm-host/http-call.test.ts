@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WasmResult } from '../../src/wasm-host/status.js';
-import { GET, httpStream, start } from './support.js';
+import { GET, httpStream, start, withPlugin } from './support.js';
 
 interface Seen {
   method: string;
@@ -74,24 +74,18 @@ describe('proxy_http_call', () => {
   });
 
   it('refuses an unknown cluster and headers without :path (BadArgument)', async () => {
-    const unknown = await start('http-call:nowhere,/x');
-    try {
+    await withPlugin('http-call:nowhere,/x', async (unknown) => {
       const { stream, sink } = httpStream(unknown);
       stream.decodeHeaders(GET, true);
       assert.match(unknown.logs.matching('http_call ')[0], new RegExp(`status=${WasmResult.BadArgument} token=0$`));
       assert.deepEqual(sink.kinds(), ['requestHeaders']);
-    } finally {
-      await unknown.close();
-    }
-    const noPath = await start('http-call-nopath:auth', { clusters: { auth: { url: 'http://127.0.0.1:9' } } });
-    try {
+    });
+    await withPlugin('http-call-nopath:auth', async (noPath) => {
       const { stream } = httpStream(noPath);
       stream.decodeHeaders(GET, true);
       assert.equal(noPath.logs.get('hc.nopath'), String(WasmResult.BadArgument));
       assert.equal(noPath.plugin.stats().httpCallsStarted, 0);
-    } finally {
-      await noPath.close();
-    }
+    }, { clusters: { auth: { url: 'http://127.0.0.1:9' } } });
   });
 
   it('a timeout is answered as Envoy\'s router answers it: 504 "upstream request timeout"', async () => {
@@ -113,8 +107,7 @@ describe('proxy_http_call', () => {
     const gone = await server(() => undefined);
     const url = gone.url;
     await gone.close();
-    const s = await start('http-call:auth,/x', { clusters: { auth: { url } } });
-    try {
+    await withPlugin('http-call:auth,/x', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       await sink.waitFor('requestHeaders');
@@ -123,9 +116,7 @@ describe('proxy_http_call', () => {
         /:status=503 x-test=<1> body=upstream connect error or disconnect\/reset before headers\. reset reason: connection failure/,
       );
       assert.equal(s.plugin.stats().httpCallsFailed, 1);
-    } finally {
-      await s.close();
-    }
+    }, { clusters: { auth: { url } } });
   });
 
   it('a reset after the response started is (0, 0, 0) with status BrokenConnection "reset"', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HeaderList } from '../../src/wasm-host/index.js';
-import { GET, OK_RESPONSE, POST, RecordingSink, httpStream, idOf, start } from './support.js';
+import { GET, OK_RESPONSE, POST, RecordingSink, httpStream, idOf, withPlugin } from './support.js';
 
 const b = (s: string) => Buffer.from(s);
 const GRPC_REQUEST: HeaderList = [
@@ -13,8 +13,7 @@ const GRPC_REQUEST: HeaderList = [
 
 describe('HTTP stream lifecycle', () => {
   it('creates the context lazily at the first request headers and ends with log, done, delete', async () => {
-    const s = await start('observe');
-    try {
+    await withPlugin('observe', async (s) => {
       s.logs.clear();
       const { stream, sink } = httpStream(s);
       assert.equal(s.logs.matching('create').length, 0, 'no context before request headers');
@@ -46,28 +45,22 @@ describe('HTTP stream lifecycle', () => {
       stream.complete();
       assert.equal(s.logs.matching('log ').length, 1);
       assert.equal(s.plugin.stats().activeStreams, 0);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('runs the end-of-life callbacks when the proxy resets the stream', async () => {
-    const s = await start('observe');
-    try {
+    await withPlugin('observe', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.onReset('downstream_remote_disconnect');
       assert.deepEqual(s.logs.messages().slice(-3).map((m) => m.split(' ')[0]), ['log', 'done', 'delete']);
       stream.decodeData(b('late'), true);
       assert.deepEqual(sink.kinds(), ['requestHeaders']);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('header StopIteration holds body and trailers, delivered to the filter after continue', async () => {
-    const s = await start('pause-headers');
-    try {
+    await withPlugin('pause-headers', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('one'), false);
@@ -85,14 +78,11 @@ describe('HTTP stream lifecycle', () => {
         ['requestData', 'onetwo', false],
         ['requestTrailers', [['x-t', '1']]],
       ]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('response header StopIteration holds the response the same way', async () => {
-    const s = await start('pause-response');
-    try {
+    await withPlugin('pause-response', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       stream.encodeHeaders(OK_RESPONSE, false);
@@ -102,30 +92,24 @@ describe('HTTP stream lifecycle', () => {
       await sink.waitFor('responseTrailers');
       assert.deepEqual(sink.kinds(), ['requestHeaders', 'responseHeaders', 'responseData', 'responseTrailers']);
       assert.match(s.logs.matching('response_body')[0], /size=2 eos=0 data=r1$/);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('continue_stream in the callback that pauses passes the headers but strands the body, as in Envoy', async () => {
-    const s = await start('continue-same');
-    try {
+    await withPlugin('continue-same', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('body'), true);
       assert.equal(s.logs.get('cs.continue'), '0');
       assert.deepEqual(sink.events, [['requestHeaders', POST, false]]);
       assert.equal(s.logs.matching('request_body').length, 0);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
 
 describe('HTTP bodies', () => {
   it('StopIterationAndBuffer accumulates: each callback sees the whole body so far', async () => {
-    const s = await start('body-buffer');
-    try {
+    await withPlugin('body-buffer', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('ab'), false);
@@ -139,14 +123,11 @@ describe('HTTP bodies', () => {
         ['requestHeaders', POST, false],
         ['requestData', '[abcdef]', true],
       ]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('past the buffer limit a buffering request is answered 413 (through the filter) and ends', async () => {
-    const s = await start('body-buffer', { bufferLimitBytes: 5 });
-    try {
+    await withPlugin('body-buffer', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('abc'), false);
@@ -160,26 +141,20 @@ describe('HTTP bodies', () => {
       assert.match(s.logs.matching('response_headers')[0], /status=413/);
       assert.deepEqual(s.logs.messages().slice(-3).map((m) => m.split(' ')[0]), ['log', 'done', 'delete']);
       assert.equal(s.plugin.stats().bufferOverflows, 1);
-    } finally {
-      await s.close();
-    }
+    }, { bufferLimitBytes: 5 });
   });
 
   it('a request held by "stop all and buffer" overflows into a 413 as well', async () => {
-    const s = await start('req-stopall-buffer', { bufferLimitBytes: 4 });
-    try {
+    await withPlugin('req-stopall-buffer', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('12345'), false);
       assert.equal((await sink.waitFor('responseHeaders'))[1][0][1], '413');
-    } finally {
-      await s.close();
-    }
+    }, { bufferLimitBytes: 4 });
   });
 
   it('past the limit on the response side: 500 while headers are held, a reset once they went out', async () => {
-    const held = await start('resp-stopall-buffer', { bufferLimitBytes: 4 });
-    try {
+    await withPlugin('resp-stopall-buffer', async (held) => {
       const { stream, sink } = httpStream(held);
       stream.decodeHeaders(GET, true);
       stream.encodeHeaders(OK_RESPONSE, false);
@@ -189,11 +164,8 @@ describe('HTTP bodies', () => {
         ['responseData', 'Internal Server Error', true],
       ]);
       assert.equal(held.logs.matching('response_headers').length, 1, 'sent directly, not through the filter');
-    } finally {
-      await held.close();
-    }
-    const sent = await start('resp-body-buffer', { bufferLimitBytes: 4 });
-    try {
+    }, { bufferLimitBytes: 4 });
+    await withPlugin('resp-body-buffer', async (sent) => {
       const { stream, sink } = httpStream(sent);
       stream.decodeHeaders(GET, true);
       stream.encodeHeaders(OK_RESPONSE, false);
@@ -202,14 +174,11 @@ describe('HTTP bodies', () => {
       assert.deepEqual(sink.kinds(), ['requestHeaders', 'responseHeaders', 'reset']);
       assert.equal(sink.first('reset')?.[1], 'response_payload_too_large');
       assert.equal(sent.plugin.stats().bufferOverflows, 1);
-    } finally {
-      await sent.close();
-    }
+    }, { bufferLimitBytes: 4 });
   });
 
   it('StopIterationAndWatermark pauses the proxy instead of failing, and resumes when drained', async () => {
-    const s = await start('body-watermark', { bufferLimitBytes: 8 });
-    try {
+    await withPlugin('body-watermark', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('aaaaa'), false);
@@ -224,28 +193,22 @@ describe('HTTP bodies', () => {
         ['resumeRequestBody'],
       ]);
       assert.equal(s.plugin.stats().bufferOverflows, 0);
-    } finally {
-      await s.close();
-    }
+    }, { bufferLimitBytes: 8 });
   });
 
   it('held headers buffer the body with watermarks (pause, then resume after continue)', async () => {
-    const s = await start('pause-headers', { bufferLimitBytes: 8 });
-    try {
+    await withPlugin('pause-headers', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('0123456789'), true);
       assert.deepEqual(sink.events, [['pauseRequestBody']]);
       await sink.waitFor('resumeRequestBody');
       assert.deepEqual(sink.kinds(), ['pauseRequestBody', 'requestHeaders', 'requestData', 'resumeRequestBody']);
-    } finally {
-      await s.close();
-    }
+    }, { bufferLimitBytes: 8 });
   });
 
   it('StopIterationNoBuffer drops the chunk', async () => {
-    const s = await start('body-nobuffer');
-    try {
+    await withPlugin('body-nobuffer', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('ab'), false);
@@ -255,28 +218,22 @@ describe('HTTP bodies', () => {
         ['requestHeaders', POST, false],
         ['requestData', 'ef', true],
       ]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('the response body can be buffered and rewritten too', async () => {
-    const s = await start('resp-body-buffer');
-    try {
+    await withPlugin('resp-body-buffer', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       stream.encodeHeaders(OK_RESPONSE, false);
       stream.encodeData(b('ab'), false);
       stream.encodeData(b('cd'), true);
       assert.deepEqual(sink.events.slice(2), [['responseData', '{abcd}', true]]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('trailers added in the last body callback follow the body', async () => {
-    const s = await start('add-trailers');
-    try {
+    await withPlugin('add-trailers', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('x'), true);
@@ -292,16 +249,13 @@ describe('HTTP bodies', () => {
         ['responseData', 'y', false],
         ['responseTrailers', [['x-resp-trailer', 'r1']]],
       ]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
 
 describe('local replies', () => {
   it('from a request callback: applied after the callback, passed through the filter, then the stream ends', async () => {
-    const s = await start('local-reply:403,denied');
-    try {
+    await withPlugin('local-reply:403,denied', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       assert.equal(s.logs.get('lr.status'), '0');
@@ -320,37 +274,28 @@ describe('local replies', () => {
       // The upstream's answer, should one come, is ignored.
       stream.encodeHeaders(OK_RESPONSE, true);
       assert.equal(sink.events.length, 2);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('to a gRPC request: a trailers-only reply with the mapped or given grpc-status', async () => {
-    const mapped = await start('local-reply:403,denied');
-    try {
+    await withPlugin('local-reply:403,denied', async (mapped) => {
       const { stream, sink } = httpStream(mapped);
       stream.decodeHeaders(GRPC_REQUEST, true);
       assert.deepEqual(sink.events, [
         ['responseHeaders', [[':status', '200'], ['x-reason', 'test'], ['content-type', 'application/grpc'], ['grpc-status', '7'], ['grpc-message', 'denied']], true],
       ]);
-    } finally {
-      await mapped.close();
-    }
-    const given = await start('local-reply:429,slow down,8');
-    try {
+    });
+    await withPlugin('local-reply:429,slow down,8', async (given) => {
       const { stream, sink } = httpStream(given);
       stream.decodeHeaders(GRPC_REQUEST, true);
       const headers = new Map(sink.first('responseHeaders')![1]);
       assert.equal(headers.get('grpc-status'), '8');
       assert.equal(headers.get('grpc-message'), 'slow down');
-    } finally {
-      await given.close();
-    }
+    });
   });
 
   it('from a request body callback, with the request still open', async () => {
-    const s = await start('local-reply-body');
-    try {
+    await withPlugin('local-reply-body', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('x'), false);
@@ -358,14 +303,11 @@ describe('local replies', () => {
       assert.deepEqual(sink.kinds(), ['requestHeaders', 'responseHeaders', 'responseData']);
       assert.equal(sink.first('responseHeaders')![1][0][1], '401');
       assert.equal(s.logs.matching('request_body').length, 1, 'request data after the reply is dropped');
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('from the response headers callback: sent directly, the upstream response is dropped', async () => {
-    const s = await start('local-reply-response');
-    try {
+    await withPlugin('local-reply-response', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       stream.encodeHeaders(OK_RESPONSE, false);
@@ -375,14 +317,11 @@ describe('local replies', () => {
         ['responseData', 'blocked', true],
       ]);
       assert.equal(s.logs.matching('response_headers').length, 1);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('after the response headers went downstream: the stream is reset', async () => {
-    const s = await start('local-reply-late');
-    try {
+    await withPlugin('local-reply-late', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       stream.encodeHeaders(OK_RESPONSE, false);
@@ -390,29 +329,23 @@ describe('local replies', () => {
       assert.deepEqual(sink.kinds(), ['requestHeaders', 'responseHeaders', 'reset']);
       assert.equal(sink.first('reset')![1], 'too_late');
       assert.deepEqual(s.logs.messages().slice(-3).map((m) => m.split(' ')[0]), ['log', 'done', 'delete']);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('close_stream resets the stream after the callback returns', async () => {
-    const s = await start('close-stream');
-    try {
+    await withPlugin('close-stream', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       assert.equal(s.logs.get('close.status'), '0');
       assert.deepEqual(sink.events, [['reset', 'wasm_close_stream']]);
       assert.deepEqual(s.logs.messages().slice(-3).map((m) => m.split(' ')[0]), ['log', 'done', 'delete']);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
 
 describe('a trapping module', () => {
   it('fails closed: the trapping stream and every later one get 503 (wasm_fail_stream), counted', async () => {
-    const s = await start('trap', { failurePolicy: 'closed' });
-    try {
+    await withPlugin('trap', async (s) => {
       const first = httpStream(s);
       first.stream.decodeHeaders(GET, true);
       assert.deepEqual(first.sink.events, [['responseHeaders', [[':status', '503']], true]]);
@@ -431,14 +364,11 @@ describe('a trapping module', () => {
       grpc.stream.decodeHeaders(GRPC_REQUEST, true);
       assert.equal(new Map(grpc.sink.first('responseHeaders')![1]).get('grpc-status'), '14');
       assert.equal(s.plugin.stats().streamsFailedClosed, 3);
-    } finally {
-      await s.close();
-    }
+    }, { failurePolicy: 'closed' });
   });
 
   it('fails open: the trapping stream continues and later streams pass unfiltered, counted', async () => {
-    const s = await start('trap', { failurePolicy: 'open' });
-    try {
+    await withPlugin('trap', async (s) => {
       const first = httpStream(s);
       first.stream.decodeHeaders(GET, true);
       first.stream.encodeHeaders(OK_RESPONSE, true);
@@ -450,34 +380,29 @@ describe('a trapping module', () => {
       assert.deepEqual(later.sink.kinds(), ['requestHeaders', 'responseHeaders']);
       assert.equal(s.plugin.stats().streamsFailedOpen, 2);
       assert.equal(s.plugin.stats().vmFailed, true);
-    } finally {
-      await s.close();
-    }
+    }, { failurePolicy: 'open' });
   });
 
   it('a trap in a body callback fails that stream per the policy too', async () => {
-    const s = await start('trap-body');
-    try {
+    await withPlugin('trap-body', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       stream.decodeData(b('x'), true);
       assert.deepEqual(sink.kinds(), ['requestHeaders', 'responseHeaders']);
       assert.equal(sink.first('responseHeaders')![1][0][1], '503');
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
 
 describe('stream API misuse', () => {
   it('refuses request headers twice, and streams on a closed plugin', async () => {
-    const s = await start('observe');
-    const { stream } = httpStream(s);
-    stream.decodeHeaders(GET, false);
-    assert.throws(() => stream.decodeHeaders(GET, false), /decodeHeaders called twice/);
-    stream.onReset('test');
-    await s.plugin.close();
-    assert.throws(() => s.plugin.createHttpStream({ connection: { id: 1, sourceAddress: '1.1.1.1', sourcePort: 1, destinationAddress: '2.2.2.2', destinationPort: 2 }, protocol: 'HTTP/1.1' }, new RecordingSink()), /closed/);
-    await s.close();
+    await withPlugin('observe', async (s) => {
+      const { stream } = httpStream(s);
+      stream.decodeHeaders(GET, false);
+      assert.throws(() => stream.decodeHeaders(GET, false), /decodeHeaders called twice/);
+      stream.onReset('test');
+      await s.plugin.close();
+      assert.throws(() => s.plugin.createHttpStream({ connection: { id: 1, sourceAddress: '1.1.1.1', sourcePort: 1, destinationAddress: '2.2.2.2', destinationPort: 2 }, protocol: 'HTTP/1.1' }, new RecordingSink()), /closed/);
+    });
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GuestMemory } from '../../src/wasm-host/memory.js';
 import { WA } from '../../src/wasm-host/wasm-types.js';
-import { POST, httpStream, start } from './support.js';
+import { POST, httpStream, withPlugin } from './support.js';
 
 describe('GuestMemory', () => {
   it('rebuilds its views after the memory grows, and only then', () => {
@@ -51,8 +51,7 @@ describe('GuestMemory', () => {
   });
 
   it('carries a 4 MiB body into a module whose memory grows while it reads it', async () => {
-    const s = await start('big-body', { bufferLimitBytes: 16 * 1024 * 1024 });
-    try {
+    await withPlugin('big-body', async (s) => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(POST, false);
       const chunk = Buffer.alloc(1024 * 1024);
@@ -66,8 +65,6 @@ describe('GuestMemory', () => {
       const data = sink.first('requestData');
       assert.equal(data?.[1].length, 4 * 1024 * 1024);
       assert.equal(data?.[2], true);
-    } finally {
-      await s.close();
-    }
+    }, { bufferLimitBytes: 16 * 1024 * 1024 });
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MetricIds, MetricStore } from '../../src/wasm-host/metrics.js';
 import { MetricType, WasmResult } from '../../src/wasm-host/status.js';
-import { start } from './support.js';
+import { withPlugin } from './support.js';
 
 describe('metrics (Envoy defineMetric / incrementMetric / recordMetric / getMetric)', () => {
   it('ids carry the type in their low bits and grow by 4', () => {
@@ -22,8 +22,7 @@ describe('metrics (Envoy defineMetric / incrementMetric / recordMetric / getMetr
   });
 
   it('behaves as Envoy for each operation, seen from the module', async () => {
-    const s = await start('metrics');
-    try {
+    await withPlugin('metrics', async (s) => {
       const l = s.logs;
       assert.equal(l.get('m.define_counter'), '0');
       assert.equal(l.get('m.ids'), '4,5,6');
@@ -54,8 +53,6 @@ describe('metrics (Envoy defineMetric / incrementMetric / recordMetric / getMetr
       assert.equal(m.get('latency_ms')?.type, 'histogram');
       assert.equal(m.get('latency_ms')?.value, 42n);
       assert.equal(m.get('latency_ms')?.count, 2n);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

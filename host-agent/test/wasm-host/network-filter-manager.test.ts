@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONNECTION, RecordingTcpSink, decode, idOf, start, type Started } from './support.js';
+import { CONNECTION, RecordingTcpSink, decode, idOf, type Started, withPlugin } from './support.js';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -12,8 +12,7 @@ function tcp(s: Started) {
 
 describe('TCP (network filter)', () => {
   it('new connection, data both ways (modifiable), close callbacks, then done, log, delete', async () => {
-    const s = await start('tcp');
-    try {
+    await withPlugin('tcp', async (s) => {
       s.logs.clear();
       const { stream, sink } = tcp(s);
       stream.onNewConnection();
@@ -33,14 +32,11 @@ describe('TCP (network filter)', () => {
       stream.onDownstreamClose('remote');
       assert.deepEqual(s.logs.messages().slice(-4), [`downstream_close ${id} peer=2`, `done ${id}`, `log ${id}`, `delete ${id}`]);
       assert.equal(s.plugin.stats().activeStreams, 0);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('a paused direction keeps its bytes: each callback sees all of them; continue hands them on', async () => {
-    const s = await start('tcp-continue');
-    try {
+    await withPlugin('tcp-continue', async (s) => {
       const { stream, sink } = tcp(s);
       stream.onNewConnection();
       stream.onDownstreamData(b('hold-1'), false);
@@ -53,14 +49,11 @@ describe('TCP (network filter)', () => {
       const write = await sink.waitFor('upstreamWrite');
       assert.deepEqual(write, { kind: 'upstreamWrite', data: 'hold-1-more', endStream: false });
       assert.match(s.logs.matching('continued')[0], /type=2 effective=0 status=0$/);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('continue_stream(UPSTREAM) is Unimplemented; held upstream bytes wait for the next callback', async () => {
-    const s = await start('tcp');
-    try {
+    await withPlugin('tcp', async (s) => {
       const { stream, sink } = tcp(s);
       stream.onNewConnection();
       stream.onUpstreamData(b('cont-up'), false);
@@ -69,14 +62,11 @@ describe('TCP (network filter)', () => {
       stream.onUpstreamData(b(' more'), false);
       assert.deepEqual(sink.events, [{ kind: 'downstreamWrite', data: 'cont-up', endStream: false }]);
       assert.match(s.logs.matching('upstream_data').at(-1)!, /size=9 eos=0 data=hold more$/);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('close_stream closes that side after the callback', async () => {
-    const s = await start('tcp');
-    try {
+    await withPlugin('tcp', async (s) => {
       const { stream, sink } = tcp(s);
       stream.onNewConnection();
       stream.onDownstreamData(b('close please'), false);
@@ -87,27 +77,21 @@ describe('TCP (network filter)', () => {
       ]);
       stream.onUpstreamData(b('close-up'), false);
       assert.deepEqual(sink.events.at(-2), { kind: 'close', side: 'upstream', reason: 'wasm_upstream_close' });
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('data still reaches the filter when it paused the new connection', async () => {
-    const s = await start('tcp-pause-new');
-    try {
+    await withPlugin('tcp-pause-new', async (s) => {
       const { stream, sink } = tcp(s);
       stream.onNewConnection();
       stream.onDownstreamData(b('first'), false);
       assert.equal(s.logs.matching('downstream_data').length, 1);
       assert.deepEqual(sink.events, [{ kind: 'upstreamWrite', data: 'first', endStream: false }]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('a trap fails closed (both sides closed) or open, per the policy', async () => {
-    const closed = await start('tcp-trap', { failurePolicy: 'closed' });
-    try {
+    await withPlugin('tcp-trap', async (closed) => {
       const first = tcp(closed);
       first.stream.onNewConnection();
       first.stream.onDownstreamData(b('x'), false);
@@ -119,11 +103,8 @@ describe('TCP (network filter)', () => {
       later.stream.onNewConnection();
       assert.equal(later.sink.events.length, 2, 'a new connection on the failed VM is closed at once');
       assert.equal(closed.plugin.stats().streamsFailedClosed, 2);
-    } finally {
-      await closed.close();
-    }
-    const open = await start('tcp-trap', { failurePolicy: 'open' });
-    try {
+    }, { failurePolicy: 'closed' });
+    await withPlugin('tcp-trap', async (open) => {
       const first = tcp(open);
       first.stream.onNewConnection();
       first.stream.onDownstreamData(b('x'), false);
@@ -133,8 +114,6 @@ describe('TCP (network filter)', () => {
       assert.deepEqual(first.sink.events, [{ kind: 'upstreamWrite', data: 'x', endStream: false }]);
       assert.deepEqual(later.sink.events, [{ kind: 'upstreamWrite', data: 'y', endStream: true }]);
       assert.equal(open.plugin.stats().streamsFailedOpen, 2);
-    } finally {
-      await open.close();
-    }
+    }, { failurePolicy: 'open' });
   });
 });

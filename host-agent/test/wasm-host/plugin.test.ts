@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createVm } from '../../src/wasm-host/index.js';
-import { GET, Logs, OK_RESPONSE, fixture, guarded, httpStream, idOf, start } from './support.js';
+import { GET, Logs, OK_RESPONSE, fixture, guarded, httpStream, idOf, withPlugin } from './support.js';
 
 describe('starting a plugin', () => {
   it('runs a configuration canary first, then the live root: create, vm_start, configure', async () => {
-    const s = await start('observe');
-    try {
+    await withPlugin('observe', async (s) => {
       assert.deepEqual(s.logs.messages(), [
         'create 1 0 plugin_config=7',
         'vm_start 1 size=0 cfg= plugin_config=<1>',
@@ -15,9 +14,7 @@ describe('starting a plugin', () => {
         'vm_start 1 size=0 cfg= plugin_config=<1>',
         'configure 1 observe vm_config=<1>',
       ]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('reports why a configuration is refused: on_configure false, a trap, on_vm_start false', async () => {
@@ -46,8 +43,7 @@ describe('starting a plugin', () => {
 
 describe('reconfigure (ECDS update)', () => {
   it('serves new streams with the new root; streams in flight keep theirs; the old root ends after them', async () => {
-    const s = await start('cfg:v1');
-    try {
+    await withPlugin('cfg:v1', async (s) => {
       const inFlight = httpStream(s);
       inFlight.stream.decodeHeaders(GET, true);
       assert.deepEqual(inFlight.sink.first('requestHeaders')![1].at(-1), ['x-config', 'cfg:v1']);
@@ -68,14 +64,11 @@ describe('reconfigure (ECDS update)', () => {
       inFlight.stream.encodeHeaders(OK_RESPONSE, true);
       assert.deepEqual(inFlight.sink.first('responseHeaders')![1].at(-1), ['x-config', 'cfg:v1'], 'the old configuration answers');
       assert.deepEqual(s.logs.messages().slice(-2), ['done 1', 'delete 1']);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('a rejected configuration keeps the old one in force and is counted', async () => {
-    const s = await start('cfg:v1');
-    try {
+    await withPlugin('cfg:v1', async (s) => {
       const r = s.plugin.reconfigure('reject');
       assert.equal(r.ok, false);
       assert.match(r.reason ?? '', /proxy_on_configure returned false/);
@@ -86,30 +79,24 @@ describe('reconfigure (ECDS update)', () => {
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       assert.deepEqual(sink.first('requestHeaders')![1].at(-1), ['x-config', 'cfg:v1']);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
 
 describe('closing a plugin', () => {
   it('runs on_done on the root and, when it answers "not yet", waits for proxy_done before on_delete', async () => {
-    const s = await start('done-later');
-    try {
+    await withPlugin('done-later', async (s) => {
       s.logs.clear();
       const closed = s.plugin.close();
       assert.deepEqual(s.logs.messages(), ['done 1'], 'on_done answered "not yet"');
       // The module calls proxy_done from a later tick.
       await guarded(closed, 'the plugin to close');
       assert.deepEqual(s.logs.messages(), ['done 1', 'proxy_done 0', 'delete 1']);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('stats count streams and expose the VM state', async () => {
-    const s = await start('observe');
-    try {
+    await withPlugin('observe', async (s) => {
       const { stream } = httpStream(s);
       stream.decodeHeaders(GET, true);
       assert.equal(s.plugin.stats().activeStreams, 1);
@@ -125,8 +112,6 @@ describe('closing a plugin', () => {
         bufferOverflows: 0,
         activeStreams: 0,
       });
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

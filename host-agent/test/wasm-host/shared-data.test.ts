@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SharedData } from '../../src/wasm-host/shared-data.js';
 import { WasmResult } from '../../src/wasm-host/status.js';
-import { start } from './support.js';
+import { start, withPlugin } from './support.js';
 
 describe('shared data', () => {
   it('CAS: 0 is unconditional, a stale CAS mismatches, a missing key is created whatever the CAS', () => {
@@ -18,8 +18,7 @@ describe('shared data', () => {
   });
 
   it('seen from the module', async () => {
-    const s = await start('shared-data', {}, { vmId: 'sd-module' });
-    try {
+    await withPlugin('shared-data', async (s) => {
       const l = s.logs;
       // The canary ran first on the same vm_id, so the live run finds its data.
       const [canaryMissing, liveMissing] = l.matching('sd.get_missing=');
@@ -35,9 +34,7 @@ describe('shared data', () => {
       assert.equal(l.get('sd.unconditional'), '0');
       const cas = (v: string) => Number(v.split('@')[1]);
       assert.ok(cas(l.get('sd.get3')) > cas(l.get('sd.get2')), 'every write gets a new CAS');
-    } finally {
-      await s.close();
-    }
+    }, {}, { vmId: 'sd-module' });
   });
 
   it('is shared by VMs with the same vm_id, and dropped with the last of them', async () => {
@@ -52,11 +49,8 @@ describe('shared data', () => {
       await reader.close();
       await stranger.close();
     }
-    const after = await start('shared-get:k', {}, { vmId: 'sd-shared' });
-    try {
+    await withPlugin('shared-get:k', async (after) => {
       assert.equal(after.logs.get('sd.read'), `<${WasmResult.NotFound}>`);
-    } finally {
-      await after.close();
-    }
+    }, {}, { vmId: 'sd-shared' });
   });
 });

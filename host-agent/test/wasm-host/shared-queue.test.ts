@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SharedQueues } from '../../src/wasm-host/shared-queue.js';
 import { WasmResult } from '../../src/wasm-host/status.js';
-import { start } from './support.js';
+import { start, withPlugin } from './support.js';
 
 describe('shared queues', () => {
   it('register, resolve, enqueue, dequeue (unit)', async () => {
@@ -25,8 +25,7 @@ describe('shared queues', () => {
   });
 
   it('carries items between two VMs and wakes the registering root context', async () => {
-    const consumer = await start('queue-register:events', {}, { vmId: 'q-consumer' });
-    try {
+    await withPlugin('queue-register:events', async (consumer) => {
       const registered = consumer.logs.matching('queue_register').at(-1)!;
       const token = registered.split('token=')[1];
       const producer = await start('queue-enqueue:q-consumer,events,one,two', {}, { vmId: 'q-producer' });
@@ -42,8 +41,6 @@ describe('shared queues', () => {
       } finally {
         await producer.close();
       }
-    } finally {
-      await consumer.close();
-    }
+    }, {}, { vmId: 'q-consumer' });
   });
 });

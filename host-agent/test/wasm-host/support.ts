@@ -272,6 +272,21 @@ export async function start(
   };
 }
 
+/** Runs `fn` with a plugin started as start() starts it, closing its VM whatever happens. */
+export async function withPlugin<T>(
+  scenario: string,
+  fn: (s: Started) => Promise<T>,
+  plugin: Partial<PluginOptions> = {},
+  vmOptions: Partial<VmOptions> & { fixture?: string } = {},
+): Promise<T> {
+  const s = await start(scenario, plugin, vmOptions);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
 export function httpStream(s: Started, sink = new RecordingSink(), connection = CONNECTION) {
   const stream = s.plugin.createHttpStream({ connection, protocol: 'HTTP/1.1' }, sink);
   return { stream, sink };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createVm, WasmHostError } from '../../src/wasm-host/index.js';
 import { WA } from '../../src/wasm-host/wasm-types.js';
-import { GET, Logs, fixture, httpStream, start } from './support.js';
+import { GET, Logs, fixture, httpStream, start, withPlugin } from './support.js';
 
 async function loadError(name: string): Promise<WasmHostError> {
   try {
@@ -55,27 +55,21 @@ describe('loading a module as Envoy would', () => {
     const e = await loadError('v020_get_log_level');
     assert.equal(e.code, 'WASM_MISSING_IMPORT');
     assert.match(e.message, /env\.proxy_get_log_level/);
-    const s = await start('', {}, { fixture: 'abi_v020' });
-    try {
+    await withPlugin('', async (s) => {
       assert.equal(s.logs.matching('v020 configure')[0], 'v020 configure continue=0');
       const { stream, sink } = httpStream(s);
       stream.decodeHeaders(GET, true);
       assert.deepEqual(sink.first('requestHeaders')![1].at(-1), ['x-abi', '0.2.0']);
-    } finally {
-      await s.close();
-    }
+    }, {}, { fixture: 'abi_v020' });
   });
 
   it('uses `malloc` when the module exports both allocators, as cpp-host does', async () => {
-    const s = await start('', {}, { fixture: 'malloc_preferred' });
-    try {
+    await withPlugin('', async (s) => {
       const { stream } = httpStream(s);
       stream.decodeHeaders([[':path', '/m']], true);
       assert.equal(s.logs.matching('pairs')[0], 'pairs :path=/m');
       assert.equal(s.plugin.stats().vmFailed, false);
-    } finally {
-      await s.close();
-    }
+    }, {}, { fixture: 'malloc_preferred' });
   });
 
   it('accepts an already compiled module', async () => {
@@ -93,13 +87,10 @@ describe('loading a module as Envoy would', () => {
 
 describe('ticks', () => {
   it('call proxy_on_tick on the root every period until set to 0', async () => {
-    const s = await start('tick:2');
-    try {
+    await withPlugin('tick:2', async (s) => {
       await s.logs.waitFor('tick_stop');
       assert.deepEqual(s.logs.matching('tick'), ['tick 1', 'tick 2', 'tick 3', 'tick_stop 0']);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('stop when the VM closes (timers are cleared, nothing keeps the process alive)', async () => {

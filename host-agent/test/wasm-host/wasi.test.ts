@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createVm } from '../../src/wasm-host/index.js';
 import { WasiErrno } from '../../src/wasm-host/status.js';
-import { Logs, fixture, start } from './support.js';
+import { Logs, fixture, withPlugin } from './support.js';
 
 describe('WASI functions (as cpp-host registers them)', () => {
   it('fd_write logs stdout at info and stderr at error; other fds are BADF', async () => {
-    const s = await start('wasi', {}, { environment: { MODE: 'test', EMPTY: '' } });
-    try {
+    await withPlugin('wasi', async (s) => {
       const l = s.logs;
       assert.equal(l.get('w.stdout'), '0:13', 'the trailing newline counts as written');
       assert.ok(l.lines.some((x) => x.level === 'info' && x.message === 'hello stdout'), 'logged without its newline');
@@ -23,9 +22,7 @@ describe('WASI functions (as cpp-host registers them)', () => {
       assert.equal(l.get('w.environ'), '0:2:17:MODE=test;EMPTY=');
       assert.equal(l.get('w.args'), '0:0');
       assert.equal(l.get('w.after_proc_exit'), '1', 'proc_exit returns, as in cpp-host');
-    } finally {
-      await s.close();
-    }
+    }, {}, { environment: { MODE: 'test', EMPTY: '' } });
   });
 
   it('only some host calls are allowed while the module initializes', async () => {
