@@ -18,19 +18,13 @@
 // - A subscribed name with no resource is named in removed_resources once, so the client need
 //   not wait for a timeout; a resource that disappears is named there too.
 // - One response per type awaits its ACK at a time; changes meanwhile go out after it.
-import type { NackRecord } from './hooks.js';
 import type { DeltaDiscoveryRequestMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
 import { cachedResponse, cachedVersion, storeResponse, storeVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
-import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
-import type { TypeTraits } from './type-urls.js';
+import { XdsStream, type Outstanding, type StreamContext, type StreamTransport, type TypeState } from './stream.js';
 
-interface DeltaType {
-  typeUrl: string;
-  traits: TypeTraits;
-  wildcard: boolean;
-  names: Set<string>;
+interface DeltaType extends TypeState {
   /** What the client holds as far as the server knows: name → version, or null when it was
    * told the resource does not exist. */
   known: Map<string, string | null>;
@@ -44,18 +38,10 @@ interface DeltaType {
   wholeSignature: string | undefined;
   /** A request changed the subscription since the last response was worked out. */
   subscriptionChanged: boolean;
-  sentVersion: string | undefined;
-  ackedVersion: string | undefined;
-  nonce: string | undefined;
   outstanding: (Outstanding & { removed: readonly string[] }) | undefined;
-  deferredChangeAt: number | undefined;
-  lastNack: NackRecord | undefined;
-  cancel: () => void;
 }
 
-export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
-  private readonly types = new Map<string, DeltaType>();
-
+export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg, DeltaType> {
   constructor(ctx: StreamContext, transport: StreamTransport, service: 'ads' | 'ecds', impliedTypeUrl?: string) {
     super(ctx, transport, 'delta', service, impliedTypeUrl);
   }
@@ -78,8 +64,8 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
       this.types.set(typeUrl, t);
     } else if (req.response_nonce !== '') {
       if (t.outstanding && req.response_nonce === t.outstanding.nonce) {
-        if (req.error_detail) this.nack(t, req);
-        else this.ack(t);
+        if (req.error_detail) this.nacked(t, req.error_detail, '');
+        else this.acked(t, t.outstanding.version);
         t.outstanding = undefined;
       } else if (req.response_nonce !== t.nonce) {
         this.ctx.metrics.staleNonces++;
@@ -96,46 +82,21 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     this.respond(t, changeAt === undefined ? 'request' : 'push', changeAt);
   }
 
-  protected release(): void {
-    for (const t of this.types.values()) t.cancel();
-  }
-
-  status(): StreamStatus {
-    return this.statusBase(
-      [...this.types.values()].map((t) => ({
-        typeUrl: t.typeUrl,
-        wildcard: t.wildcard,
-        names: [...t.names],
-        nonce: t.nonce,
-        sentVersion: t.sentVersion,
-        ackedVersion: t.ackedVersion,
-        awaitingAck: t.outstanding !== undefined,
-        clientVersions: Object.fromEntries(t.known),
-        lastNack: t.lastNack,
-      })),
-    );
+  protected clientVersions(t: DeltaType): ReadonlyMap<string, string | null> {
+    return t.known;
   }
 
   private newType(typeUrl: string): DeltaType {
     const t: DeltaType = {
-      typeUrl,
-      traits: this.ctx.traits(typeUrl),
-      wildcard: false,
-      names: new Set(),
+      ...this.typeState(typeUrl),
       known: new Map(),
       forceRemoved: undefined,
       subscriptionKey: undefined,
       wholeSignature: undefined,
       subscriptionChanged: false,
-      sentVersion: undefined,
-      ackedVersion: undefined,
-      nonce: undefined,
       outstanding: undefined,
-      deferredChangeAt: undefined,
-      lastNack: undefined,
-      cancel: () => {},
     };
-    t.cancel = this.watchType(typeUrl, (changedAt) => this.changed(t, changedAt));
+    this.watchType(t);
     return t;
   }
 
@@ -172,15 +133,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     }
   }
 
-  private changed(t: DeltaType, changedAt: number): void {
-    if (t.outstanding) {
-      t.deferredChangeAt ??= changedAt;
-      return;
-    }
-    this.respond(t, 'push', changedAt);
-  }
-
-  private respond(t: DeltaType, cause: 'request' | 'push', changedAt: number | undefined): void {
+  protected respond(t: DeltaType, cause: 'request' | 'push', changedAt: number | undefined): void {
     t.subscriptionChanged = false; // worked out from the whole subscription below
     const view = this.ctx.watcher.fetch(this.key!, t.typeUrl);
     if (!view) return; // no snapshot for this node yet
@@ -280,36 +233,5 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg> {
     if (t.wildcard) subset.push(...all.values());
     else for (const n of t.names) if (all.has(n)) subset.push(all.get(n)!);
     return storeVersion(view, key, setVersion(subset));
-  }
-
-  private ack(t: DeltaType): void {
-    const o = t.outstanding!;
-    const latencyMs = o.changedAt === undefined ? undefined : performance.now() - o.changedAt;
-    if (latencyMs !== undefined) this.ctx.metrics.pushLatencyMs.observe(latencyMs);
-    this.ctx.metrics.acks++;
-    t.ackedVersion = o.version;
-    if (this.hooked('onAck')) this.callHook('onAck', this, { typeUrl: t.typeUrl, nonce: o.nonce, version: o.version, resources: o.resources, latencyMs });
-  }
-
-  private nack(t: DeltaType, req: DeltaDiscoveryRequestMsg): void {
-    const o = t.outstanding!;
-    if (o.changedAt !== undefined) this.ctx.metrics.pushLatencyMs.observe(performance.now() - o.changedAt);
-    this.ctx.metrics.nacks++;
-    const record: NackRecord = {
-      time: new Date().toISOString(),
-      streamId: this.id,
-      nodeId: this.node!.id,
-      key: this.key!,
-      typeUrl: t.typeUrl,
-      nonce: o.nonce,
-      rejectedVersion: o.version,
-      keptVersion: '',
-      resources: o.resources.map((r) => ({ name: r.name, version: r.version })), // kept and served as JSON: no bodies
-      code: req.error_detail?.code ?? 0,
-      message: req.error_detail?.message ?? '',
-    };
-    t.lastNack = record;
-    this.ctx.recordNack(record);
-    this.callHook('onNack', this, record);
   }
 }

@@ -16,38 +16,22 @@
 // - One response per type awaits its ACK at a time; changes meanwhile go out after it.
 // - On a new stream, a wildcard-only first request whose version_info equals the current
 //   version gets nothing (the client already holds it; versions are content hashes).
-import type { NackRecord } from './hooks.js';
 import type { DiscoveryRequestMsg, DiscoveryResponseMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
 import { cachedResponse, cachedVersion, storeResponse, storeVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
-import { XdsStream, type Outstanding, type StreamContext, type StreamStatus, type StreamTransport } from './stream.js';
-import type { TypeTraits } from './type-urls.js';
+import { XdsStream, type StreamContext, type StreamTransport, type TypeState } from './stream.js';
 
-interface SotwType {
-  typeUrl: string;
-  traits: TypeTraits;
-  wildcard: boolean;
+interface SotwType extends TypeState {
   /** A non-empty resource_names was seen: the legacy wildcard no longer applies. */
   explicit: boolean;
-  names: Set<string>;
   /** What the client was sent, by name (for full-state types: exactly the last response). */
   sent: Map<string, string>;
-  sentVersion: string | undefined;
-  ackedVersion: string | undefined;
-  nonce: string | undefined;
-  outstanding: Outstanding | undefined;
   /** The next response must go out even if nothing changed (a name was newly requested). */
   mustRespond: boolean;
-  /** A change arrived while a response awaited its ACK; when it happened. */
-  deferredChangeAt: number | undefined;
-  lastNack: NackRecord | undefined;
-  cancel: () => void;
 }
 
-export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
-  private readonly types = new Map<string, SotwType>();
-
+export class SotwStream extends XdsStream<DiscoveryRequestMsg, SotwType> {
   constructor(ctx: StreamContext, transport: StreamTransport, service: 'ads' | 'ecds', impliedTypeUrl?: string) {
     super(ctx, transport, 'sotw', service, impliedTypeUrl);
   }
@@ -65,8 +49,10 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
       t = this.newType(typeUrl);
       this.types.set(typeUrl, t);
     } else if (t.outstanding && req.response_nonce === t.outstanding.nonce) {
-      if (req.error_detail) this.nack(t, req);
-      else this.ack(t, req);
+      if (req.error_detail) {
+        if (req.version_info) t.ackedVersion = req.version_info; // the version it kept
+        this.nacked(t, req.error_detail, req.version_info);
+      } else this.acked(t, req.version_info);
       t.outstanding = undefined;
     }
     this.subscribe(t, req.resource_names, first);
@@ -79,44 +65,13 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
     this.respond(t, changeAt === undefined ? 'request' : 'push', changeAt);
   }
 
-  protected release(): void {
-    for (const t of this.types.values()) t.cancel();
-  }
-
-  status(): StreamStatus {
-    return this.statusBase(
-      [...this.types.values()].map((t) => ({
-        typeUrl: t.typeUrl,
-        wildcard: t.wildcard,
-        names: [...t.names],
-        nonce: t.nonce,
-        sentVersion: t.sentVersion,
-        ackedVersion: t.ackedVersion,
-        awaitingAck: t.outstanding !== undefined,
-        clientVersions: Object.fromEntries(t.sent),
-        lastNack: t.lastNack,
-      })),
-    );
+  protected clientVersions(t: SotwType): ReadonlyMap<string, string> {
+    return t.sent;
   }
 
   private newType(typeUrl: string): SotwType {
-    const t: SotwType = {
-      typeUrl,
-      traits: this.ctx.traits(typeUrl),
-      wildcard: false,
-      explicit: false,
-      names: new Set(),
-      sent: new Map(),
-      sentVersion: undefined,
-      ackedVersion: undefined,
-      nonce: undefined,
-      outstanding: undefined,
-      mustRespond: false,
-      deferredChangeAt: undefined,
-      lastNack: undefined,
-      cancel: () => {},
-    };
-    t.cancel = this.watchType(typeUrl, (changedAt) => this.changed(t, changedAt));
+    const t: SotwType = { ...this.typeState(typeUrl), explicit: false, sent: new Map(), mustRespond: false };
+    this.watchType(t);
     return t;
   }
 
@@ -152,15 +107,7 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
     t.mustRespond = false;
   }
 
-  private changed(t: SotwType, changedAt: number): void {
-    if (t.outstanding) {
-      t.deferredChangeAt ??= changedAt;
-      return;
-    }
-    this.respond(t, 'push', changedAt);
-  }
-
-  private respond(t: SotwType, cause: 'request' | 'push', changedAt: number | undefined): void {
+  protected respond(t: SotwType, cause: 'request' | 'push', changedAt: number | undefined): void {
     const view = this.ctx.watcher.fetch(this.key!, t.typeUrl);
     if (!view) return; // no snapshot for this node yet: the watch fires when one arrives
     const subset = this.wanted(t, view);
@@ -227,38 +174,6 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg> {
       if (r) out.set(n, r);
     }
     return out;
-  }
-
-  private ack(t: SotwType, req: DiscoveryRequestMsg): void {
-    const o = t.outstanding!;
-    const latencyMs = o.changedAt === undefined ? undefined : performance.now() - o.changedAt;
-    if (latencyMs !== undefined) this.ctx.metrics.pushLatencyMs.observe(latencyMs);
-    this.ctx.metrics.acks++;
-    t.ackedVersion = req.version_info;
-    if (this.hooked('onAck')) this.callHook('onAck', this, { typeUrl: t.typeUrl, nonce: o.nonce, version: req.version_info, resources: o.resources, latencyMs });
-  }
-
-  private nack(t: SotwType, req: DiscoveryRequestMsg): void {
-    const o = t.outstanding!;
-    if (o.changedAt !== undefined) this.ctx.metrics.pushLatencyMs.observe(performance.now() - o.changedAt);
-    this.ctx.metrics.nacks++;
-    const record: NackRecord = {
-      time: new Date().toISOString(),
-      streamId: this.id,
-      nodeId: this.node!.id,
-      key: this.key!,
-      typeUrl: t.typeUrl,
-      nonce: o.nonce,
-      rejectedVersion: o.version,
-      keptVersion: req.version_info,
-      resources: o.resources.map((r) => ({ name: r.name, version: r.version })), // kept and served as JSON: no bodies
-      code: req.error_detail?.code ?? 0,
-      message: req.error_detail?.message ?? '',
-    };
-    t.lastNack = record;
-    if (req.version_info) t.ackedVersion = req.version_info;
-    this.ctx.recordNack(record);
-    this.callHook('onNack', this, record);
   }
 
   private event(typeUrl: string, req: DiscoveryRequestMsg) {

@@ -78,6 +78,23 @@ export interface StreamStatus {
   types: TypeStatus[];
 }
 
+/** What both protocols keep per type on a stream. */
+export interface TypeState {
+  typeUrl: string;
+  traits: TypeTraits;
+  wildcard: boolean;
+  /** Explicitly subscribed names (without `*`). */
+  names: Set<string>;
+  sentVersion: string | undefined;
+  ackedVersion: string | undefined;
+  nonce: string | undefined;
+  outstanding: Outstanding | undefined;
+  /** A change arrived while a response awaited its ACK; when it happened. */
+  deferredChangeAt: number | undefined;
+  lastNack: NackRecord | undefined;
+  cancel: () => void;
+}
+
 /** A response waiting for its ACK or NACK. */
 export interface Outstanding {
   nonce: string;
@@ -90,8 +107,12 @@ export interface Outstanding {
 
 let nextStreamId = 1;
 
-export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: string } = { node?: NodeMsg | null; type_url: string }> implements StreamInfo {
+export abstract class XdsStream<
+  Req extends { node?: NodeMsg | null; type_url: string } = { node?: NodeMsg | null; type_url: string },
+  T extends TypeState = TypeState,
+> implements StreamInfo {
   readonly id = nextStreamId++;
+  protected readonly types = new Map<string, T>();
   node: NodeInfo | undefined;
   key: string | undefined;
   private ended = false;
@@ -164,11 +185,95 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
     this.fail('UNAVAILABLE', 'the control plane is shutting down');
   }
 
-  abstract status(): StreamStatus;
+  /** Every type's state, as server.streams() reports it. */
+  status(): StreamStatus {
+    return this.statusBase(
+      [...this.types.values()].map((t) => ({
+        typeUrl: t.typeUrl,
+        wildcard: t.wildcard,
+        names: [...t.names],
+        nonce: t.nonce,
+        sentVersion: t.sentVersion,
+        ackedVersion: t.ackedVersion,
+        awaitingAck: t.outstanding !== undefined,
+        clientVersions: Object.fromEntries(this.clientVersions(t)),
+        lastNack: t.lastNack,
+      })),
+    );
+  }
 
   protected abstract handle(typeUrl: string, request: Req): void;
-  /** Cancel every watch. */
-  protected abstract release(): void;
+  /** A response for `t`: to a request, or a push of a change made at `changedAt`. */
+  protected abstract respond(t: T, cause: 'request' | 'push', changedAt: number | undefined): void;
+  /** What the server believes the client holds of `t`, by name. */
+  protected abstract clientVersions(t: T): ReadonlyMap<string, string | null>;
+
+  /** Cancels every watch. */
+  protected release(): void {
+    for (const t of this.types.values()) t.cancel();
+  }
+
+  /** The state every type starts with; the watch is set by the caller once the whole state is. */
+  protected typeState(typeUrl: string): TypeState {
+    return {
+      typeUrl,
+      traits: this.ctx.traits(typeUrl),
+      wildcard: false,
+      names: new Set(),
+      sentVersion: undefined,
+      ackedVersion: undefined,
+      nonce: undefined,
+      outstanding: undefined,
+      deferredChangeAt: undefined,
+      lastNack: undefined,
+      cancel: () => {},
+    };
+  }
+
+  /** Watches `t`'s type: a change is pushed at once, or after the response awaiting its ACK. */
+  protected watchType(t: T): void {
+    t.cancel = this.ctx.watcher.watch(this.key!, t.typeUrl, (_resources, changedAt) => {
+      try {
+        if (t.outstanding) t.deferredChangeAt ??= changedAt;
+        else this.respond(t, 'push', changedAt);
+      } catch (err) {
+        this.failed(err);
+      }
+    });
+  }
+
+  /** The outstanding response of `t` was ACKed; the client now runs `version`. */
+  protected acked(t: T, version: string): void {
+    const o = t.outstanding!;
+    const latencyMs = o.changedAt === undefined ? undefined : performance.now() - o.changedAt;
+    if (latencyMs !== undefined) this.ctx.metrics.pushLatencyMs.observe(latencyMs);
+    this.ctx.metrics.acks++;
+    t.ackedVersion = version;
+    if (this.hooked('onAck')) this.callHook('onAck', this, { typeUrl: t.typeUrl, nonce: o.nonce, version, resources: o.resources, latencyMs });
+  }
+
+  /** The outstanding response of `t` was NACKed: counted, recorded, and given to onNack. */
+  protected nacked(t: T, detail: { code?: number; message?: string } | null | undefined, keptVersion: string): void {
+    const o = t.outstanding!;
+    if (o.changedAt !== undefined) this.ctx.metrics.pushLatencyMs.observe(performance.now() - o.changedAt);
+    this.ctx.metrics.nacks++;
+    const record: NackRecord = {
+      time: new Date().toISOString(),
+      streamId: this.id,
+      nodeId: this.node!.id,
+      key: this.key!,
+      typeUrl: t.typeUrl,
+      nonce: o.nonce,
+      rejectedVersion: o.version,
+      keptVersion,
+      resources: o.resources.map((r) => ({ name: r.name, version: r.version })), // kept and served as JSON: no bodies
+      code: detail?.code ?? 0,
+      message: detail?.message ?? '',
+    };
+    t.lastNack = record;
+    this.ctx.recordNack(record);
+    this.callHook('onNack', this, record);
+  }
 
   /** The nonce to send `response` with: its own, if this stream never sent one as high, else a
    * fresh one (sendShared then appends it). Nonces on a stream only grow. */
@@ -213,18 +318,6 @@ export abstract class XdsStream<Req extends { node?: NodeMsg | null; type_url: s
     } catch (err) {
       this.failed(err);
     }
-  }
-
-  /** Watches this stream's key for `typeUrl` (cancelled by the returned function); whatever
-   * `changed` throws ends the stream with INTERNAL. */
-  protected watchType(typeUrl: string, changed: (changedAt: number) => void): () => void {
-    return this.ctx.watcher.watch(this.key!, typeUrl, (_resources, changedAt) => {
-      try {
-        changed(changedAt);
-      } catch (err) {
-        this.failed(err);
-      }
-    });
   }
 
   /** Ends the stream with INTERNAL for something its work threw. */
