@@ -1,13 +1,13 @@
 // Passive inspection: for each workload whose `traffic.inspection` is passive, a capture ring on
 // every interface of its pods' network namespaces (entered with setns), TCP reassembled, inbound
 // connections handed to the filter (passive-inspector.ts). Alerts only: this is a copy.
-import { eventWorkload, workloadOf, type AgentContext } from '../agent-context.js';
+import type { AgentContext } from '../agent-context.js';
 import type { ContainerInfo } from '../attribution/containers.js';
 import type { AgentEvent } from '../events/agent-event.js';
 import type { NativePacketRing } from '../native/native.js';
-import { workloadKey } from '../workloads.js';
 import type { Monitor, MonitorStatus } from '../monitors/monitor.js';
 import { FilterHost, type Plugin } from './filter-host.js';
+import { attributeEvent, inspectedWorkload, podsToInspect } from './inspected-pods.js';
 import { localAddressesOf } from './netns-info.js';
 import { forEachSegment, newParseStats } from './packets.js';
 import { newInspectorStats, PassiveConnection } from './passive-inspector.js';
@@ -98,32 +98,19 @@ export class TrafficMonitor implements Monitor {
   }
 
   private async reconcileNow(): Promise<void> {
-    const wanted = new Map<number, ContainerInfo>();
-    for (const c of this.ctx.containers.all()) {
-      if (!c.attribution || c.netnsInode === 0) continue;
-      const entry = this.ctx.store.get(workloadOf(c));
-      if (entry?.agent.doc.traffic.inspection === 'passive' && entry.filterConfiguration) wanted.set(c.netnsInode, c);
-    }
+    const wanted = podsToInspect(this.ctx, 'passive');
     for (const inode of [...this.captures.keys()]) if (!wanted.has(inode)) this.stopCapture(inode);
     for (const [inode, c] of wanted) {
-      const entry = this.ctx.store.get(workloadOf(c))!;
-      const key = workloadKey(workloadOf(c));
-      let plugin: Plugin;
-      try {
-        plugin = await this.filters.plugin(key, entry.filterConfiguration!, 'passive');
-      } catch (err) {
-        this.counters.configErrors++;
-        this.ctx.log('error', 'traffic: the filter refused a workload configuration', { workload: key, error: (err as Error).message });
-        continue;
-      }
+      const w = await inspectedWorkload(this.ctx, this.filters, 'passive', c, this.counters);
+      if (!w) continue;
       const held = this.captures.get(inode);
-      const ports = new Set(entry.agent.doc.traffic.ports);
+      const ports = new Set(w.ports);
       if (held) {
-        held.plugin = plugin;
+        held.plugin = w.plugin;
         held.ports = ports;
         continue;
       }
-      this.startCapture(inode, c, key, plugin, ports);
+      this.startCapture(inode, c, w.key, w.plugin, ports);
     }
   }
 
@@ -174,10 +161,7 @@ export class TrafficMonitor implements Monitor {
   /** A filter event: completed with the pod and container the connection went to. */
   private onFilterEvent(e: AgentEvent): void {
     this.counters.events++;
-    const dst = (e.destination as { ip?: string } | undefined)?.ip;
-    const c = dst ? this.byIp.get(dst) : undefined;
-    if (c) e.workload = { ...eventWorkload(c), namespace: e.workload.namespace, name: e.workload.name };
-    e.evidence = { ...(e.evidence ?? {}), inspection: 'passive' };
+    attributeEvent(e, this.byIp, 'passive');
     this.ctx.sink.emit(e);
   }
 }

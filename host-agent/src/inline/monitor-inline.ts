@@ -7,17 +7,17 @@
 // workload's mode applies: protect blocks.
 import http from 'node:http';
 import net from 'node:net';
-import { eventWorkload, workloadOf, type AgentContext } from '../agent-context.js';
+import type { AgentContext } from '../agent-context.js';
 import type { ContainerInfo } from '../attribution/containers.js';
 import type { AgentEvent } from '../events/agent-event.js';
 import { FilterHost, type Plugin } from '../capture/filter-host.js';
+import { attributeEvent, inspectedWorkload, podsToInspect } from '../capture/inspected-pods.js';
 import { localAddressesOf } from '../capture/netns-info.js';
 import type { Monitor, MonitorStatus } from '../monitors/monitor.js';
 import { handleHttp1Request } from '../proxy/downstream-http1.js';
 import { ExchangeFactory } from '../proxy/exchange-factory.js';
 import { newProxyStats, type ProxyStats } from '../proxy/proxy-stats.js';
 import type { ConnectionInfo, NetworkStreamSink } from '../wasm-host/api.js';
-import { workloadKey } from '../workloads.js';
 import { NetnsUpstream } from './netns-upstream.js';
 import { applyRedirect, removeRedirect } from './nft-redirect.js';
 
@@ -84,35 +84,22 @@ export class InlineMonitor implements Monitor {
   }
 
   private async reconcileNow(): Promise<void> {
-    const wanted = new Map<number, ContainerInfo>();
-    for (const c of this.ctx.containers.all()) {
-      if (!c.attribution || c.netnsInode === 0) continue;
-      const entry = this.ctx.store.get(workloadOf(c));
-      if (entry?.agent.doc.traffic.inspection === 'inline' && entry.filterConfiguration) wanted.set(c.netnsInode, c);
-    }
+    const wanted = podsToInspect(this.ctx, 'inline');
     for (const inode of [...this.sites.keys()]) if (!wanted.has(inode)) await this.closeSite(inode);
     for (const [inode, c] of wanted) {
-      const entry = this.ctx.store.get(workloadOf(c))!;
-      const key = workloadKey(workloadOf(c));
-      let plugin: Plugin;
-      try {
-        plugin = await this.filters.plugin(key, entry.filterConfiguration!, 'inline');
-      } catch (err) {
-        this.counters.configErrors++;
-        this.ctx.log('error', 'inline: the filter refused a workload configuration', { workload: key, error: (err as Error).message });
-        continue;
-      }
-      const ports = [...entry.agent.doc.traffic.ports];
+      const w = await inspectedWorkload(this.ctx, this.filters, 'inline', c, this.counters);
+      if (!w) continue;
+      const ports = [...w.ports];
       const site = this.sites.get(inode);
       if (site) {
-        site.plugin = plugin;
+        site.plugin = w.plugin;
         if (site.ports.join() !== ports.join()) {
           site.ports = ports;
           await this.redirect(site);
         }
         continue;
       }
-      await this.openSite(inode, c, key, plugin, ports);
+      await this.openSite(inode, c, w.key, w.plugin, ports);
     }
   }
 
@@ -244,10 +231,7 @@ export class InlineMonitor implements Monitor {
 
   private onFilterEvent(e: AgentEvent): void {
     this.counters.events++;
-    const dst = (e.destination as { ip?: string } | undefined)?.ip;
-    const c = dst ? this.byIp.get(dst) : undefined;
-    if (c) e.workload = { ...eventWorkload(c), namespace: e.workload.namespace, name: e.workload.name };
-    e.evidence = { ...(e.evidence ?? {}), inspection: 'inline' };
+    attributeEvent(e, this.byIp, 'inline');
     this.ctx.sink.emit(e);
   }
 }

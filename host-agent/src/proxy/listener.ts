@@ -1,18 +1,14 @@
-// The listener: accepts TCP (optionally TLS) connections and hands each to the HTTP/1.1 or the
-// HTTP/2 codec. Cleartext connections are sniffed for the HTTP/2 preface (h2c with prior
+// The listener: hands each connection the socket layer (tcp-listener.ts) accepts to the HTTP/1.1
+// or the HTTP/2 codec. Cleartext connections are sniffed for the HTTP/2 preface (h2c with prior
 // knowledge, as gRPC clients use); TLS connections are routed by ALPN.
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ProxyStats } from './proxy-stats.js';
+import { TcpListener, type TlsOptions } from './tcp-listener.js';
 
-export interface TlsOptions {
-  cert: Buffer;
-  key: Buffer;
-  /** CA bundle for client certificates; when given, clients must present a valid one. */
-  clientCa?: Buffer;
-}
+export type { TlsOptions } from './tcp-listener.js';
 
 export interface ListenerOptions {
   host: string;
@@ -42,43 +38,24 @@ function sniff(socket: net.Socket, onProtocol: (h2: boolean) => void): void {
 }
 
 export class Listener {
-  readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly accepting: TcpListener;
 
   constructor(private readonly options: ListenerOptions) {
-    const { stats } = options;
-    const track = (socket: net.Socket) => {
-      stats.connectionsAccepted++;
-      stats.connectionsActive++;
-      this.sockets.add(socket);
-      socket.once('close', () => {
-        stats.connectionsActive--;
-        this.sockets.delete(socket);
-      });
-    };
-    if (options.tls) {
-      const t = options.tls;
-      this.server = tls.createServer(
-        {
-          cert: t.cert,
-          key: t.key,
-          ca: t.clientCa,
-          requestCert: t.clientCa !== undefined,
-          rejectUnauthorized: t.clientCa !== undefined,
-          ALPNProtocols: ['h2', 'http/1.1'],
-        },
-        (socket) => {
-          track(socket);
-          this.dispatch(socket, socket.alpnProtocol === 'h2');
-        },
-      );
-      this.server.on('tlsClientError', () => stats.tlsHandshakeErrors++);
-    } else {
-      this.server = net.createServer((socket) => {
-        track(socket);
-        sniff(socket, (h2) => this.dispatch(socket, h2));
-      });
-    }
+    this.accepting = new TcpListener({
+      host: options.host,
+      port: options.port,
+      tls: options.tls,
+      alpn: ['h2', 'http/1.1'],
+      stats: options.stats,
+      // TLS connections arrive with the protocol agreed (ALPN); cleartext ones are sniffed.
+      onConnection: options.tls
+        ? (socket) => this.dispatch(socket, (socket as tls.TLSSocket).alpnProtocol === 'h2')
+        : (socket) => sniff(socket, (h2) => this.dispatch(socket, h2)),
+    });
+  }
+
+  get server(): net.Server {
+    return this.accepting.server;
   }
 
   private dispatch(socket: net.Socket, h2: boolean): void {
@@ -94,18 +71,10 @@ export class Listener {
 
   /** Stop accepting and drop every open connection. */
   close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    return closed;
+    return this.accepting.close();
   }
 
   listen(): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as net.AddressInfo);
-      });
-    });
+    return this.accepting.listen();
   }
 }

@@ -3,35 +3,17 @@
 // listener → codec (downstream-http1/2) → exchange (filter stream) → upstream.
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
-import type {
-  ConfigureResult,
-  FailurePolicy,
-  HostLogger,
-  HttpCallCluster,
-  PropertyValue,
-  WasmPluginHandle,
-  WasmVmHandle,
-} from '../wasm-host/api.js';
-import { createVm } from '../wasm-host/index.js';
+import type { HostLogger } from '../wasm-host/api.js';
 import { handleHttp1Request } from './downstream-http1.js';
 import { handleHttp2Stream } from './downstream-http2.js';
 import { ExchangeFactory, type PeerIdentity } from './exchange-factory.js';
-import { Listener, type TlsOptions } from './listener.js';
-import { newProxyStats, type ProxyStats } from './proxy-stats.js';
+import { Listener } from './listener.js';
+import { newProxyStats } from './proxy-stats.js';
+import { runningProxy, startProxyFilter, type FilterOptions, type RunningProxy } from './running-proxy.js';
+import type { TlsOptions } from './tcp-listener.js';
 import { ClusterUpstream, type UpstreamProtocol } from './upstream.js';
 
-export interface FilterOptions {
-  /** The compiled filter (meshward.wasm). */
-  wasm: Uint8Array;
-  /** Plugin configuration: the compiled policy document for this workload. */
-  configuration: string;
-  failurePolicy: FailurePolicy;
-  clusters?: Record<string, HttpCallCluster>;
-  nodeMetadata?: Record<string, PropertyValue>;
-  nodeId?: string;
-  bufferLimitBytes?: number;
-}
+export type { FilterOptions, ProxyStatsSnapshot, RunningProxy } from './running-proxy.js';
 
 export interface ProxyOptions {
   host: string;
@@ -49,49 +31,12 @@ export interface ProxyOptions {
   logger: HostLogger;
 }
 
-export interface RunningProxy {
-  readonly address: AddressInfo;
-  /** Apply a new plugin configuration to new streams, as an ECDS update would. */
-  reconfigure(configuration: string): ConfigureResult;
-  /** The configuration in force (the last one the filter accepted). */
-  configuration(): string | undefined;
-  stats(): ProxyStatsSnapshot;
-  close(): Promise<void>;
-}
-
-export interface ProxyStatsSnapshot {
-  proxy: ProxyStats;
-  host?: ReturnType<WasmPluginHandle['stats']>;
-  filter: Record<string, string>;
-}
-
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const stats = newProxyStats();
   const upstream = new ClusterUpstream(options.upstream, options.upstreamProtocol);
 
-  let vm: WasmVmHandle | undefined;
-  let plugin: WasmPluginHandle | undefined;
-  let configuration: string | undefined;
-  if (options.filter) {
-    const f = options.filter;
-    vm = await createVm({ module: f.wasm, vmId: 'meshward', logger: options.logger });
-    const started = vm.startPlugin({
-      name: 'meshward',
-      rootId: 'meshward',
-      configuration: f.configuration,
-      failurePolicy: f.failurePolicy,
-      clusters: f.clusters,
-      nodeMetadata: f.nodeMetadata,
-      nodeId: f.nodeId,
-      bufferLimitBytes: f.bufferLimitBytes,
-    });
-    if (!started.plugin) {
-      await vm.close();
-      throw new Error(`the filter rejected its configuration: ${started.result.reason ?? 'unknown reason'}`);
-    }
-    plugin = started.plugin;
-    configuration = f.configuration;
-  }
+  const filter = await startProxyFilter(options.filter, options.logger);
+  const plugin = filter.plugin;
 
   const factory = new ExchangeFactory({ upstream, stats, plugin: () => plugin, peers: options.peers, routeTimeoutMs: options.routeTimeoutMs ?? 15_000 });
   const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) =>
@@ -111,27 +56,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const listener = new Listener({ host: options.host, port: options.port, tls: options.tls, stats, http1: h1, http2: h2 });
   const address = await listener.listen();
 
-  return {
-    address,
-    reconfigure(next: string): ConfigureResult {
-      if (!plugin) return { ok: false, reason: 'the proxy runs without a filter' };
-      const result = plugin.reconfigure(next);
-      if (result.ok) configuration = next;
-      return result;
-    },
-    configuration: () => configuration,
-    stats(): ProxyStatsSnapshot {
-      const filter: Record<string, string> = {};
-      if (plugin) for (const [name, m] of plugin.metrics()) filter[name] = m.value.toString();
-      return { proxy: { ...stats }, host: plugin?.stats(), filter };
-    },
-    async close(): Promise<void> {
-      await listener.close();
-      h2.close();
-      h1.close();
-      await upstream.close();
-      await plugin?.close();
-      await vm?.close();
-    },
-  };
+  return runningProxy(address, stats, filter, async () => {
+    await listener.close();
+    h2.close();
+    h1.close();
+    await upstream.close();
+  });
 }

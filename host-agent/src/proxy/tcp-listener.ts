@@ -1,16 +1,25 @@
-// The TCP listener of `meshward proxy --tcp`: accepts plain TCP or TLS connections (TLS ends
-// here; with a client CA every client must present a certificate signed by it, and its URI SAN
-// is the peer principal) and hands each to the connection layer. Counts connections and failed
-// handshakes in the proxy stats.
+// The socket layer of both proxy modes: accepts plain TCP or TLS connections (TLS ends here;
+// with a client CA every client must present a certificate signed by it, and its URI SAN is the
+// peer principal), counts connections and failed handshakes in the proxy stats, drops every
+// open connection on close, and hands each connection on. `meshward proxy --tcp` hands it to the
+// connection layer; the HTTP listener (listener.ts) to a codec.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { TlsOptions } from './listener.js';
 import type { ProxyStats } from './proxy-stats.js';
+
+export interface TlsOptions {
+  cert: Buffer;
+  key: Buffer;
+  /** CA bundle for client certificates; when given, clients must present a valid one. */
+  clientCa?: Buffer;
+}
 
 export interface TcpListenerOptions {
   host: string;
   port: number;
   tls?: TlsOptions;
+  /** Protocols offered in the TLS handshake (ALPN); none by default. */
+  alpn?: string[];
   stats: ProxyStats;
   onConnection: (socket: net.Socket) => void;
 }
@@ -34,7 +43,14 @@ export class TcpListener {
     if (options.tls) {
       const t = options.tls;
       this.server = tls.createServer(
-        { cert: t.cert, key: t.key, ca: t.clientCa, requestCert: t.clientCa !== undefined, rejectUnauthorized: t.clientCa !== undefined },
+        {
+          cert: t.cert,
+          key: t.key,
+          ca: t.clientCa,
+          requestCert: t.clientCa !== undefined,
+          rejectUnauthorized: t.clientCa !== undefined,
+          ...(options.alpn ? { ALPNProtocols: options.alpn } : {}),
+        },
         accept,
       );
       this.server.on('tlsClientError', () => stats.tlsHandshakeErrors++);

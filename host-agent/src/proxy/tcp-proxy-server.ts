@@ -4,10 +4,9 @@
 // It answers the same RunningProxy surface as the HTTP mode, so the admin endpoint, reloads
 // and xDS work unchanged.
 import type { AddressInfo } from 'node:net';
-import type { ConfigureResult, WasmPluginHandle, WasmPluginNetwork, WasmVmHandle } from '../wasm-host/api.js';
-import { createVm } from '../wasm-host/index.js';
-import type { ProxyOptions, ProxyStatsSnapshot, RunningProxy } from './proxy-server.js';
+import type { ProxyOptions } from './proxy-server.js';
 import { newProxyStats } from './proxy-stats.js';
+import { runningProxy, startProxyFilter, type RunningProxy } from './running-proxy.js';
 import { TcpConnection, type TcpUpstream } from './tcp-connection.js';
 import { TcpListener } from './tcp-listener.js';
 
@@ -28,29 +27,8 @@ export function parseTcpUpstream(upstream: string): TcpUpstream {
 export async function startTcpProxy(options: TcpProxyOptions): Promise<RunningProxy> {
   const stats = newProxyStats();
   const upstream = parseTcpUpstream(options.upstream);
-  let vm: WasmVmHandle | undefined;
-  let plugin: (WasmPluginHandle & WasmPluginNetwork) | undefined;
-  let configuration: string | undefined;
-  if (options.filter) {
-    const f = options.filter;
-    vm = await createVm({ module: f.wasm, vmId: 'meshward', logger: options.logger });
-    const started = vm.startPlugin({
-      name: 'meshward',
-      rootId: 'meshward',
-      configuration: f.configuration,
-      failurePolicy: f.failurePolicy,
-      clusters: f.clusters,
-      nodeMetadata: f.nodeMetadata,
-      nodeId: f.nodeId,
-      bufferLimitBytes: f.bufferLimitBytes,
-    });
-    if (!started.plugin) {
-      await vm.close();
-      throw new Error(`the filter rejected its configuration: ${started.result.reason ?? 'unknown reason'}`);
-    }
-    plugin = started.plugin;
-    configuration = f.configuration;
-  }
+  const filter = await startProxyFilter(options.filter, options.logger);
+  const plugin = filter.plugin;
 
   const listener = new TcpListener({
     host: options.host,
@@ -64,24 +42,5 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<RunningPr
   });
   const address: AddressInfo = await listener.listen();
 
-  return {
-    address,
-    reconfigure(next: string): ConfigureResult {
-      if (!plugin) return { ok: false, reason: 'the proxy runs without a filter' };
-      const result = plugin.reconfigure(next);
-      if (result.ok) configuration = next;
-      return result;
-    },
-    configuration: () => configuration,
-    stats(): ProxyStatsSnapshot {
-      const filter: Record<string, string> = {};
-      if (plugin) for (const [name, m] of plugin.metrics()) filter[name] = m.value.toString();
-      return { proxy: { ...stats }, host: plugin?.stats(), filter };
-    },
-    async close(): Promise<void> {
-      await listener.close();
-      await plugin?.close();
-      await vm?.close();
-    },
-  };
+  return runningProxy(address, stats, filter, () => listener.close());
 }
