@@ -4,40 +4,9 @@
 import { SEVERITIES, severityOfRank } from '../events/event-types.js';
 import { tacticOrder, type Classification } from './attack-map.js';
 
-export interface IncidentStep {
-  tactic: string;
-  technique: string;
-  name: string;
-  kind: string;
-  workload: string;
-  firstMs: number;
-  lastMs: number;
-  count: number;
-  severity: string;
-  /** The first events of the step (at most EVENT_IDS_PER_STEP). */
-  eventIds: string[];
-}
+import type { Incident, IncidentStep } from './incident-shape.js';
 
-export interface Incident {
-  id: string;
-  status: 'open' | 'resolved';
-  title: string;
-  severity: string;
-  namespace: string;
-  workload: string;
-  workloads: string[];
-  peers: string[];
-  /** `pod#pid` of the processes involved. */
-  processes: string[];
-  /** In kill-chain order. */
-  tactics: string[];
-  firstMs: number;
-  lastMs: number;
-  eventCount: number;
-  steps: IncidentStep[];
-  /** Steps not kept because the incident reached its step limit. */
-  stepsOverflow: number;
-}
+export type { Incident, IncidentStep } from './incident-shape.js';
 
 export const EVENT_IDS_PER_STEP = 20;
 /** Peers, workloads and processes remembered per incident. */

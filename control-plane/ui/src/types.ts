@@ -52,36 +52,8 @@ export interface FlowRow {
   maxStatus?: number;
 }
 
-export interface IncidentStep {
-  tactic: string;
-  technique: string;
-  name: string;
-  kind: string;
-  workload: string;
-  firstMs: number;
-  lastMs: number;
-  count: number;
-  severity: string;
-  eventIds: string[];
-}
-
-export interface Incident {
-  id: string;
-  status: 'open' | 'resolved';
-  title: string;
-  severity: string;
-  namespace: string;
-  workload: string;
-  workloads: string[];
-  peers: string[];
-  processes: string[];
-  tactics: string[];
-  firstMs: number;
-  lastMs: number;
-  eventCount: number;
-  steps: IncidentStep[];
-  stepsOverflow: number;
-}
+// The server's own declarations (type-only modules without imports).
+export type { Incident, IncidentStep } from '../../src/correlate/incident-shape';
 
 export interface WorkloadState {
   mode?: string;
@@ -103,33 +75,7 @@ export interface Workload {
   baseline: { events: number; callers: number; firstMs: number; lastMs: number; lastChangeMs: number; overflow: number } | null;
 }
 
-export interface BaselineCaller {
-  principal?: string;
-  namespace?: string;
-  workload?: string;
-  ip?: string;
-  count: number;
-  firstMs: number;
-  lastMs: number;
-  operations: Record<string, number>;
-}
-
-export interface Baseline {
-  namespace: string;
-  workload: string;
-  events: number;
-  firstMs: number;
-  lastMs: number;
-  lastChangeMs: number;
-  callers: Record<string, BaselineCaller>;
-  protocols: Record<string, number>;
-  sql: Record<string, number>;
-  redis: Record<string, number>;
-  egress: Record<string, number>;
-  processes: Record<string, number>;
-  ports: Record<string, number>;
-  overflow: number;
-}
+export type { Baseline, Caller as BaselineCaller } from '../../src/learn/baseline-shape';
 
 export interface PolicySummary {
   namespace: string;
