@@ -5,13 +5,37 @@
 // rewritten into the protocol's own permission error on the way back). It stops before a unit
 // it must see whole (a statement, the error to rewrite) and sets `hold`; the network filter
 // then keeps the bytes in the host (StopIteration) until more arrive, up to the statement limit.
+import { countTcp, TcpMetric } from "../tcp/tcp-metrics";
 import { Session } from "../tcp/session";
 
 export class Conversation {
   /** The last call stopped before an incomplete unit it must see whole. */
   hold: bool = false;
+  /** No longer followed (TLS inside, or bytes this parser does not know): they pass untouched. */
+  protected opaque: bool = false;
 
   constructor(readonly session: Session) {}
+
+  /** Stops before the unit at `i`, which must be seen whole: the host keeps the bytes. */
+  protected stop(i: usize): usize {
+    this.hold = true;
+    return i;
+  }
+
+  /** Not the protocol as this parser knows it: stop following (the bytes pass untouched). */
+  protected violation(): usize {
+    countTcp(TcpMetric.ProtocolErrors);
+    this.opaque = true;
+    this.hold = false;
+    return usize.MAX_VALUE;
+  }
+
+  /** A limit was reached while denying: the connection cannot be kept in step; close it. */
+  protected fail(): usize {
+    this.session.closeConnection();
+    this.hold = false;
+    return usize.MAX_VALUE;
+  }
 
   /** Client bytes: the host's buffer is [p, p+size) and parsing resumes at `from`. Returns
    * where it stopped: `size` when it took everything. */

@@ -261,17 +261,6 @@ export class MysqlConversation extends Conversation {
     return true;
   }
 
-  private stop(i: usize): usize {
-    this.hold = true;
-    // A packet header that was read but not taken is read again next time.
-    return i;
-  }
-
-  private fail(): usize {
-    this.session.closeConnection();
-    this.hold = false;
-    return usize.MAX_VALUE;
-  }
 }
 
 // @ts-ignore: decorator

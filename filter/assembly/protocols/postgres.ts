@@ -37,7 +37,6 @@ const out = new ByteBuffer(256);
 
 export class PgConversation extends Conversation {
   private startup: bool = true;
-  private opaque: bool = false;
   private cSkip: usize = 0;
   private cDrop: bool = false;
   private sSkip: usize = 0;
@@ -231,25 +230,8 @@ export class PgConversation extends Conversation {
     }
   }
 
-  private stop(i: usize): usize {
-    this.hold = true;
-    return i;
-  }
 
-  /** Not PostgreSQL as this parser knows it: stop following (the bytes pass untouched). */
-  private violation(): usize {
-    countTcp(TcpMetric.ProtocolErrors);
-    this.opaque = true;
-    this.hold = false;
-    return usize.MAX_VALUE;
-  }
 
-  /** A limit was reached while denying: the connection cannot be kept in step; close it. */
-  private fail(): usize {
-    this.session.closeConnection();
-    this.hold = false;
-    return usize.MAX_VALUE;
-  }
 }
 
 // @ts-ignore: decorator

@@ -22,7 +22,6 @@ const command = new RedisCommand();
 const out = new ByteBuffer(256);
 
 export class RedisConversation extends Conversation {
-  private opaque: bool = false;
   /** Commands sent to the server (substitutes included); replies received. */
   private sent: u64 = 0;
   private replies: u64 = 0;
@@ -307,23 +306,8 @@ export class RedisConversation extends Conversation {
     return o.toArrayBuffer();
   }
 
-  private stop(i: usize): usize {
-    this.hold = true;
-    return i;
-  }
 
-  private violation(): usize {
-    countTcp(TcpMetric.ProtocolErrors);
-    this.opaque = true;
-    this.hold = false;
-    return usize.MAX_VALUE;
-  }
 
-  private fail(): usize {
-    this.session.closeConnection();
-    this.hold = false;
-    return usize.MAX_VALUE;
-  }
 }
 
 /** Offset of the "\r\n" ending the line at i, or -1. */
