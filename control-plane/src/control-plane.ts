@@ -140,6 +140,8 @@ export interface RunningControlPlane {
   readonly responder: Responder;
   /** With a shared (PostgreSQL) store: the event processing lease and its position. */
   readonly processing: SharedProcessing | undefined;
+  /** With a shared store: what follows the store for this replica's live stream. */
+  readonly streamFollower: SharedProcessing | undefined;
   /** The live event stream (GET /v1/events/stream). */
   readonly eventStream: EventStream;
   /** Runs retention now (it also runs on a timer). */
@@ -210,7 +212,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   ingest.addProcessor(responder);
   const eventStream = new EventStream(o.events?.stream);
   // The live stream shows every replica's events: with a shared store each replica follows the
-  // store for its own clients (no lease); alone, it is one more processor.
+  // store for its own clients (no lease), fed by the processing below while this replica holds
+  // the lease (one read of each row); alone, it is one more processor.
   let streamFollower: SharedProcessing | undefined;
   if (shared) {
     streamFollower = new SharedProcessing({ store, lease: false, run: async (events) => (eventStream.stored(events), []) });
@@ -223,6 +226,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     const p = new SharedProcessing({
       store,
       run: (events) => ingest.runProcessors(events),
+      feeds: streamFollower,
       onLeadership: async (held) => {
         if (!held) return;
         await correlator.reload();
@@ -328,7 +332,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   const status = async () => ({
     xds: xds.metrics(), distributor: distributor.stats(), sources: health, nacks: xds.nacks(), ingest: ingest.stats(), store: await store.stats(),
-    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), captures: captures.counters, stream: eventStream.stats(), ...(processing ? { processing: processing.stats() } : {}), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
+    learn: { ...learner.stats(), promoted: promoter.promoted }, correlate: correlator.stats(), anomalies: anomalies.stats(), respond: responder.stats(), captures: captures.counters, stream: eventStream.stats(), ...(processing ? { processing: processing.stats() } : {}), ...(streamFollower ? { streamFollower: streamFollower.stats() } : {}), ...(agentEvents ? { agents: agentEvents.stats() } : {}),
   });
   const router = new Router();
   router.add({ method: 'GET', path: '/v1/status', auth: 'api', handle: async () => ({ body: await status() }) });
@@ -380,6 +384,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     agentEvents,
     responder,
     processing,
+    streamFollower,
     retention,
     eventStream,
     async close() {

@@ -130,6 +130,27 @@ describe('control-plane replicas sharing PostgreSQL', { timeout: 90_000 }, () =>
     }
   });
 
+  it('streams on the processing replica from the rows its processing reads, each event once', async () => {
+    const controller = new AbortController();
+    const messages: SseMessage[] = [];
+    const reading = readEventStream(`${a.url}/v1/events/stream?workload=shop/orders`, { token: TOKEN, signal: controller.signal }, (m) => messages.push(m)).catch(() => undefined);
+    try {
+      await waitUntilAsync(async () => messages.some((m) => m.event === 'hello'), 'the stream to open');
+      const fedBefore = a.cp.streamFollower!.stats().rowsFed;
+      const e = attack('initial-access', { source: { ip: '10.9.9.9', port: 40000, principal: '', namespace: '', workload: '' } });
+      assert.equal((await post(bUrl, [e])).status, 200);
+      const copies = () => messages.filter((m) => m.event === 'event' && m.data.includes(e.id)).length;
+      await waitUntilAsync(async () => copies() > 0, 'the event stored through the other replica, on the processing replica\'s stream', 10_000);
+      await a.cp.processing!.settled();
+      await a.cp.streamFollower!.settled();
+      assert.equal(copies(), 1);
+      assert.ok(a.cp.streamFollower!.stats().rowsFed > fedBefore, 'fed by the processing');
+    } finally {
+      controller.abort();
+      await reading;
+    }
+  });
+
   it('takes a workload\'s events token issued by either replica, and its sidecar\'s events land through the other', async () => {
     const token = a.cp.ingestAuth.workloadToken('shop', 'orders');
     assert.equal(token, b!.ingestAuth.workloadToken('shop', 'orders'), 'one key for both');

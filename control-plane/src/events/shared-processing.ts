@@ -9,8 +9,14 @@
 // Insertion positions of concurrent writers become visible out of order, and a rolled-back
 // insert leaves a hole forever: a missing position holds the saved position back until it
 // appears or `gapMs` has passed (then it is given up, counted as `gapsSkipped`).
+//
+// A lease holder can feed a follower without lease (`feeds`, the replica's live stream): every
+// row it reads is offered to the follower, which delivers those past its own position, so the
+// leader reads each row once. The follower keeps its own position: it reads the store itself
+// whenever the holder's position is behind it (no lease, lease lost, or a holder that started
+// past it), so across lease changes no event is delivered twice or skipped.
 import type { IngestedEvent } from './event-types.js';
-import type { EventStore, StoreLease } from '../store/store.js';
+import type { EventStore, PositionedEvent, StoreLease } from '../store/store.js';
 
 export interface SharedProcessingOptions {
   store: EventStore;
@@ -31,6 +37,9 @@ export interface SharedProcessingOptions {
   batch?: number;
   /** Called when this replica takes (true) or loses (false) the lease, before it processes. */
   onLeadership?(held: boolean): void | Promise<void>;
+  /** A follower without lease given every row this one reads while it holds the lease; it then
+   * reads the store only for rows this one's position is past. */
+  feeds?: SharedProcessing;
   log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -41,6 +50,10 @@ export interface SharedProcessingStats {
   leasesLost: number;
   rounds: number;
   eventsProcessed: number;
+  /** Rows fetched from the store. */
+  rowsRead: number;
+  /** Rows offered by the lease holder this follower is fed by (`feeds`). */
+  rowsFed: number;
   gapsSkipped: number;
   errors: number;
 }
@@ -60,11 +73,17 @@ export class SharedProcessing {
   private pending = false;
   private lastLeaseTry = 0;
   private closed = false;
-  private readonly counters = { leasesTaken: 0, leasesLost: 0, rounds: 0, eventsProcessed: 0, gapsSkipped: 0, errors: 0 };
-  private readonly o: Required<Omit<SharedProcessingOptions, 'onLeadership' | 'log'>> & Pick<SharedProcessingOptions, 'onLeadership' | 'log'>;
+  /** The lease holder offering this follower the rows it reads (its `feeds`). */
+  private feeder: SharedProcessing | undefined;
+  private readonly counters = { leasesTaken: 0, leasesLost: 0, rounds: 0, eventsProcessed: 0, rowsRead: 0, rowsFed: 0, gapsSkipped: 0, errors: 0 };
+  private readonly o: Required<Omit<SharedProcessingOptions, 'onLeadership' | 'log' | 'feeds'>> & Pick<SharedProcessingOptions, 'onLeadership' | 'log' | 'feeds'>;
 
   constructor(options: SharedProcessingOptions) {
     this.o = { name: 'events', lease: true, pollMs: 250, leaseRetryMs: 1000, gapMs: 5000, batch: 2000, ...options };
+    if (options.feeds) {
+      if (options.feeds.o.lease || !this.o.lease) throw new Error('feeds: a lease holder feeds a follower without lease');
+      options.feeds.feeder = this;
+    }
   }
 
   get leader(): boolean {
@@ -112,28 +131,68 @@ export class SharedProcessing {
 
   private async round(): Promise<void> {
     if (!this.lease && !(await this.takeLease())) return;
-    for (;;) {
-      const rows = await this.o.store.eventsAfter(this.position, this.o.batch);
-      const events: IngestedEvent[] = [];
-      for (const r of rows) {
-        if (this.seenAbove.has(r.position)) continue;
-        if (this.skip.delete(r.event.event.id)) continue;
-        events.push(r.event);
-      }
-      if (events.length > 0) {
-        const derived = await this.o.run(events);
-        if (this.skip.size + derived.length > MAX_SKIP) this.skip.clear();
-        for (const id of derived) this.skip.add(id);
-        this.counters.eventsProcessed += events.length;
-      }
-      this.counters.rounds++;
-      for (const r of rows) this.seenAbove.add(r.position);
-      const before = this.position;
-      this.advance();
-      if (this.position !== before && this.o.lease) await this.o.store.savePosition(this.o.name, this.position);
-      // Another read only if this one was full and moved on.
-      if (rows.length < this.o.batch || this.position === before) return;
+    if (this.fed()) {
+      this.advance(); // a hole still expires
+      if (this.fed()) return;
     }
+    for (;;) {
+      const after = this.position;
+      const rows = await this.o.store.eventsAfter(after, this.o.batch);
+      this.counters.rowsRead += rows.length;
+      // Before running them: the follower's delivery waits neither for the processors nor on their failure.
+      if (this.lease && rows.length > 0) this.o.feeds?.offer(after, rows);
+      this.counters.rounds++;
+      const moved = await this.take(rows);
+      // Another read only if this one was full and moved on.
+      if (rows.length < this.o.batch || !moved) return;
+    }
+  }
+
+  /** True while the lease holder feeding this follower reads every row past its position. */
+  private fed(): boolean {
+    const f = this.feeder;
+    return f !== undefined && f.leader && f.position <= this.position;
+  }
+
+  /** Rows the feeder read after position `after`: taken in the round chain (never during a
+   * round) if they are what this follower's own read would be, else left to that read, which
+   * keeps the order. */
+  private offer(after: number, rows: PositionedEvent[]): void {
+    if (this.closed) return;
+    this.chain = this.chain.then(async () => {
+      // Not started yet: it starts at the newest position, past these.
+      if (!this.lease || this.closed) return;
+      // Rows between are this follower's own to read: now, not at its next poll.
+      if (after > this.position) return this.kick();
+      this.counters.rowsFed += rows.length;
+      try {
+        await this.take(rows);
+      } catch (err) {
+        this.counters.errors++;
+        this.o.log?.('error', `offered events failed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  /** Runs the rows not yet taken, then moves the position over them; true if it moved. */
+  private async take(rows: PositionedEvent[]): Promise<boolean> {
+    const events: IngestedEvent[] = [];
+    for (const r of rows) {
+      if (r.position <= this.position || this.seenAbove.has(r.position)) continue;
+      if (this.skip.delete(r.event.event.id)) continue;
+      events.push(r.event);
+    }
+    if (events.length > 0) {
+      const derived = await this.o.run(events);
+      if (this.skip.size + derived.length > MAX_SKIP) this.skip.clear();
+      for (const id of derived) this.skip.add(id);
+      this.counters.eventsProcessed += events.length;
+    }
+    for (const r of rows) if (r.position > this.position) this.seenAbove.add(r.position);
+    const before = this.position;
+    this.advance();
+    if (this.position !== before && this.o.lease) await this.o.store.savePosition(this.o.name, this.position);
+    return this.position !== before;
   }
 
   /** Moves the position over what is contiguous; gives up a hole older than gapMs. */
