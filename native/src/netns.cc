@@ -77,13 +77,6 @@ bool ParseAddress(const std::string& s, int family, uint32_t* out) {
   return inet_pton(family, s.c_str(), out) == 1;
 }
 
-int DiagSocket(Napi::Env env, const std::string& netns) {
-  std::string err;
-  int fd = SocketInNetns(netns, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, err);
-  if (fd < 0) ThrowErrno(env, "sock_diag: " + err, errno, err.rfind("setns", 0) == 0 ? "CAP_SYS_ADMIN" : "CAP_NET_ADMIN");
-  return fd;
-}
-
 // inetSockets(netns, {family: 4|6, protocol: 'tcp'|'udp', states: mask}) → [{state, src, sport,
 // dst, dport, uid, inode}]
 Napi::Value InetSockets(const Napi::CallbackInfo& info) {
@@ -93,20 +86,14 @@ Napi::Value InetSockets(const Napi::CallbackInfo& info) {
   int family = o.Get("family").ToNumber().Int32Value() == 6 ? AF_INET6 : AF_INET;
   int protocol = o.Has("protocol") && o.Get("protocol").ToString().Utf8Value() == "udp" ? IPPROTO_UDP : IPPROTO_TCP;
   uint32_t states = o.Has("states") ? o.Get("states").ToNumber().Uint32Value() : 0xffffffffu;
-  int fd = DiagSocket(env, netns);
-  struct {
-    nlmsghdr nl;
-    inet_diag_req_v2 req;
-  } msg{};
-  msg.nl.nlmsg_len = sizeof(msg);
-  msg.nl.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nl.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.req.sdiag_family = static_cast<uint8_t>(family);
-  msg.req.sdiag_protocol = static_cast<uint8_t>(protocol);
-  msg.req.idiag_states = states;
+  NetlinkSocket sock = SockDiagSocket(env, netns, "sock_diag");
+  NetlinkRequest<inet_diag_req_v2> msg(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
+  msg.body.sdiag_family = static_cast<uint8_t>(family);
+  msg.body.sdiag_protocol = static_cast<uint8_t>(protocol);
+  msg.body.idiag_states = states;
   Napi::Array out = Napi::Array::New(env);
   uint32_t count = 0;
-  SockDiagDump(env, fd, &msg, sizeof(msg), "sock_diag", [&](nlmsghdr* nl) {
+  NetlinkDump(env, sock, &msg, sizeof(msg), "sock_diag", [&](nlmsghdr* nl) {
     auto* m = static_cast<inet_diag_msg*>(NLMSG_DATA(nl));
     Napi::Object s = Napi::Object::New(env);
     s.Set("state", Napi::Number::New(env, m->idiag_state));
@@ -127,41 +114,23 @@ Napi::Value DestroySocket(const Napi::CallbackInfo& info) {
   std::string netns = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   Napi::Object o = info[1].As<Napi::Object>();
   int family = o.Get("family").ToNumber().Int32Value() == 6 ? AF_INET6 : AF_INET;
-  struct {
-    nlmsghdr nl;
-    inet_diag_req_v2 req;
-  } msg{};
-  msg.nl.nlmsg_len = sizeof(msg);
-  msg.nl.nlmsg_type = SOCK_DESTROY;
-  msg.nl.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  msg.req.sdiag_family = static_cast<uint8_t>(family);
-  msg.req.sdiag_protocol = IPPROTO_TCP;
-  msg.req.idiag_states = 0xffffffffu;
-  msg.req.id.idiag_sport = htons(static_cast<uint16_t>(o.Get("sport").ToNumber().Uint32Value()));
-  msg.req.id.idiag_dport = htons(static_cast<uint16_t>(o.Get("dport").ToNumber().Uint32Value()));
-  msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-  msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-  if (!ParseAddress(o.Get("src").ToString().Utf8Value(), family, msg.req.id.idiag_src) ||
-      !ParseAddress(o.Get("dst").ToString().Utf8Value(), family, msg.req.id.idiag_dst)) {
+  NetlinkRequest<inet_diag_req_v2> msg(SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK);
+  msg.body.sdiag_family = static_cast<uint8_t>(family);
+  msg.body.sdiag_protocol = IPPROTO_TCP;
+  msg.body.idiag_states = 0xffffffffu;
+  msg.body.id.idiag_sport = htons(static_cast<uint16_t>(o.Get("sport").ToNumber().Uint32Value()));
+  msg.body.id.idiag_dport = htons(static_cast<uint16_t>(o.Get("dport").ToNumber().Uint32Value()));
+  msg.body.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  msg.body.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  if (!ParseAddress(o.Get("src").ToString().Utf8Value(), family, msg.body.id.idiag_src) ||
+      !ParseAddress(o.Get("dst").ToString().Utf8Value(), family, msg.body.id.idiag_dst)) {
     ThrowUsage(env, "destroySocket: src and dst must be addresses of the family");
   }
-  int fd = DiagSocket(env, netns);
-  if (send(fd, &msg, sizeof(msg), 0) < 0) {
-    int e = errno;
-    close(fd);
-    ThrowErrno(env, "SOCK_DESTROY", e, "CAP_NET_ADMIN");
-  }
-  alignas(nlmsghdr) char buf[4096];
-  ssize_t n = recv(fd, buf, sizeof(buf), 0);
-  close(fd);
-  if (n < static_cast<ssize_t>(NLMSG_HDRLEN)) return Napi::Boolean::New(env, false);
-  auto* nl = reinterpret_cast<nlmsghdr*>(buf);
-  if (nl->nlmsg_type == NLMSG_ERROR) {
-    auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(nl));
-    if (e->error == -EPERM) ThrowErrno(env, "SOCK_DESTROY", EPERM, "CAP_NET_ADMIN");
-    return Napi::Boolean::New(env, e->error == 0);
-  }
-  return Napi::Boolean::New(env, false);
+  NetlinkSocket sock = SockDiagSocket(env, netns, "sock_diag");
+  if (send(sock.fd(), &msg, sizeof(msg), 0) < 0) ThrowErrno(env, "SOCK_DESTROY", errno, "CAP_NET_ADMIN");
+  int error = ReadAck(sock.fd());
+  if (error == EPERM) ThrowErrno(env, "SOCK_DESTROY", EPERM, "CAP_NET_ADMIN");
+  return Napi::Boolean::New(env, error == 0);
 }
 
 // originalDst(fd) → {address, port} of a connection that netfilter redirected (REDIRECT/DNAT).

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common.h"
+#include "netlink.h"
 
 namespace meshward {
 
@@ -57,28 +58,18 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
     uint32_t copyBytes = o.Has("copyBytes") ? o.Get("copyBytes").ToNumber().Uint32Value() : 128;
     uint32_t maxLen = o.Has("maxLen") ? o.Get("maxLen").ToNumber().Uint32Value() : 4096;
     std::string err;
-    fd_ = SocketInNetns(netns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER, err);
-    if (fd_ < 0) ThrowErrno(env, "nfqueue: " + err, errno, "CAP_NET_ADMIN");
-    sockaddr_nl addr{};
-    addr.nl_family = AF_NETLINK;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
-      int e = errno;
-      close(fd_);
-      ThrowErrno(env, "nfqueue: bind", e, "CAP_NET_ADMIN");
-    }
+    sock_ = NetlinkSocket(SocketInNetns(netns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER, err));
+    if (!sock_) ThrowErrno(env, "nfqueue: " + err, errno, "CAP_NET_ADMIN");
+    if (BindNetlink(sock_.fd(), 0) < 0) ThrowErrno(env, "nfqueue: bind", errno, "CAP_NET_ADMIN");
     int rcv = 4 << 20;
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
+    setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
 
     nfqnl_msg_config_cmd cmd{};
     cmd.command = NFQNL_CFG_CMD_BIND;
     cmd.pf = htons(AF_INET);
     std::vector<uint8_t> attrs;
     PutAttr(attrs, NFQA_CFG_CMD, &cmd, sizeof(cmd));
-    if (!Request(NFQNL_MSG_CONFIG, attrs)) {
-      int e = errno;
-      close(fd_);
-      ThrowErrno(env, "nfqueue: bind queue " + std::to_string(queue_), e, "CAP_NET_ADMIN");
-    }
+    if (!Request(NFQNL_MSG_CONFIG, attrs)) ThrowErrno(env, "nfqueue: bind queue " + std::to_string(queue_), errno, "CAP_NET_ADMIN");
     attrs.clear();
     nfqnl_msg_config_params params{};
     params.copy_range = htonl(copyBytes);
@@ -89,11 +80,7 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
     uint32_t flags = htonl(NFQA_CFG_F_FAIL_OPEN);
     PutAttr(attrs, NFQA_CFG_FLAGS, &flags, sizeof(flags));
     PutAttr(attrs, NFQA_CFG_MASK, &flags, sizeof(flags));
-    if (!Request(NFQNL_MSG_CONFIG, attrs)) {
-      int e = errno;
-      close(fd_);
-      ThrowErrno(env, "nfqueue: configure queue " + std::to_string(queue_), e, "CAP_NET_ADMIN");
-    }
+    if (!Request(NFQNL_MSG_CONFIG, attrs)) ThrowErrno(env, "nfqueue: configure queue " + std::to_string(queue_), errno, "CAP_NET_ADMIN");
     stopFd_ = eventfd(0, EFD_CLOEXEC);
     pump_.Start(env, info[1].As<Napi::Function>(), "meshward.nfqueue", 65536, Convert, this);
     thread_ = std::thread([this] { Run(); });
@@ -120,32 +107,26 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
   // A configuration request with an ACK, read synchronously before the thread starts.
   bool Request(uint16_t type, const std::vector<uint8_t>& attrs) {
     std::vector<uint8_t> m = Message(type, attrs, NLM_F_REQUEST | NLM_F_ACK);
-    if (send(fd_, m.data(), m.size(), 0) < 0) return false;
-    alignas(nlmsghdr) char buf[8192];
-    ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-    if (n < 0) return false;
-    for (nlmsghdr* nl = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nl, static_cast<size_t>(n)); nl = NLMSG_NEXT(nl, n)) {
-      if (nl->nlmsg_type == NLMSG_ERROR) {
-        auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(nl));
-        if (e->error != 0) {
-          errno = -e->error;
-          return false;
-        }
-        return true;
-      }
+    if (send(sock_.fd(), m.data(), m.size(), 0) < 0) return false;
+    int error = ReadAck(sock_.fd());
+    if (error == kRecvFailed) return false;
+    // An answer without an acknowledgement is taken as done, as the kernel sends one per request.
+    if (error > 0) {
+      errno = error;
+      return false;
     }
     return true;
   }
 
   void Run() {
     std::vector<uint8_t> buf(65536 + 4096);
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {stopFd_, POLLIN, 0}};
+    pollfd fds[2] = {{sock_.fd(), POLLIN, 0}, {stopFd_, POLLIN, 0}};
     while (!stopping_.load()) {
       int r = poll(fds, 2, -1);
       if (r < 0 && errno != EINTR) break;
       if (fds[1].revents) break;
       for (;;) {
-        ssize_t n = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+        ssize_t n = recv(sock_.fd(), buf.data(), buf.size(), MSG_DONTWAIT);
         if (n < 0) {
           if (errno == ENOBUFS) {
             overruns_++;
@@ -208,7 +189,7 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
     PutAttr(attrs, NFQA_VERDICT_HDR, &v, sizeof(v));
     std::lock_guard<std::mutex> lock(sendMu_);
     std::vector<uint8_t> m = Message(NFQNL_MSG_VERDICT, attrs, NLM_F_REQUEST);
-    (void)!send(fd_, m.data(), m.size(), 0);
+    (void)!send(sock_.fd(), m.data(), m.size(), 0);
   }
 
   // verdict(id, accept)
@@ -239,8 +220,7 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
       (void)!write(stopFd_, &one, sizeof(one));
     }
     if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) close(fd_);  // the kernel accepts (fail open) or drops queued packets per flags
-    fd_ = -1;
+    sock_.Reset();  // the kernel accepts (fail open) or drops queued packets per flags
     if (stopFd_ >= 0) close(stopFd_);
     stopFd_ = -1;
     pump_.Release();
@@ -267,7 +247,7 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
     return o;
   }
 
-  int fd_ = -1;
+  NetlinkSocket sock_;
   int stopFd_ = -1;
   uint16_t queue_ = 0;
   uint32_t seq_ = 0;

@@ -28,6 +28,7 @@
 
 #include "common.h"
 #include "exec-paths.h"
+#include "netlink.h"
 
 namespace meshward {
 
@@ -76,27 +77,15 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     bool execPaths = o.Has("execPaths") && o.Get("execPaths").ToBoolean();
     size_t execPathsLimit = o.Has("execPathsLimit") ? o.Get("execPathsLimit").ToNumber().Uint32Value() : 16384;
 
-    fd_ = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-    if (fd_ < 0) ThrowErrno(env, "proc connector: socket(NETLINK_CONNECTOR)", errno, "CAP_NET_ADMIN");
+    sock_ = NetlinkSocket(socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
+    if (!sock_) ThrowErrno(env, "proc connector: socket(NETLINK_CONNECTOR)", errno, "CAP_NET_ADMIN");
     // A deep receive buffer is what keeps an exec storm from overrunning the socket while the
     // thread is reading /proc; SO_RCVBUFFORCE passes rmem_max for root.
-    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0) {
-      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    if (setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0) {
+      setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     }
-    sockaddr_nl addr{};
-    addr.nl_family = AF_NETLINK;
-    addr.nl_groups = CN_IDX_PROC;
-    addr.nl_pid = 0;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
-      int e = errno;
-      close(fd_);
-      ThrowErrno(env, "proc connector: bind(CN_IDX_PROC)", e, "CAP_NET_ADMIN");
-    }
-    if (!Subscribe(PROC_CN_MCAST_LISTEN)) {
-      int e = errno;
-      close(fd_);
-      ThrowErrno(env, "proc connector: PROC_CN_MCAST_LISTEN", e, "CAP_NET_ADMIN");
-    }
+    if (BindNetlink(sock_.fd(), CN_IDX_PROC) < 0) ThrowErrno(env, "proc connector: bind(CN_IDX_PROC)", errno, "CAP_NET_ADMIN");
+    if (!Subscribe(PROC_CN_MCAST_LISTEN)) ThrowErrno(env, "proc connector: PROC_CN_MCAST_LISTEN", errno, "CAP_NET_ADMIN");
     if (execPaths) {
       // Without fanotify the connector still runs; exec paths then come from /proc alone.
       int err = paths_.Open(execPathsLimit);
@@ -129,11 +118,11 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     cn->id.val = CN_VAL_PROC;
     cn->len = sizeof(proc_cn_mcast_op);
     memcpy(cn->data, &op, sizeof(op));
-    return send(fd_, buf, nl->nlmsg_len, 0) == static_cast<ssize_t>(nl->nlmsg_len);
+    return send(sock_.fd(), buf, nl->nlmsg_len, 0) == static_cast<ssize_t>(nl->nlmsg_len);
   }
 
   void Run() {
-    pollfd fds[3] = {{stopFd_, POLLIN, 0}, {fd_, POLLIN, 0}, {paths_.fd(), POLLIN, 0}};
+    pollfd fds[3] = {{stopFd_, POLLIN, 0}, {sock_.fd(), POLLIN, 0}, {paths_.fd(), POLLIN, 0}};
     nfds_t nfds = paths_.fd() >= 0 ? 3 : 2;
     auto lastRound = std::chrono::steady_clock::now() - std::chrono::hours(1);
     while (!stopping_.load()) {
@@ -167,7 +156,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     round_.clear();
     for (;;) {
       // Many datagrams per system call (the connector sends one per event).
-      int got = recvmmsg(fd_, msgs_, kBatch, MSG_DONTWAIT, nullptr);
+      int got = recvmmsg(sock_.fd(), msgs_, kBatch, MSG_DONTWAIT, nullptr);
       if (got < 0) {
         if (errno == EINTR) continue;
         if (errno == ENOBUFS) {
@@ -396,10 +385,9 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
       (void)!write(stopFd_, &one, sizeof(one));
     }
     if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) {
+    if (sock_) {
       Subscribe(PROC_CN_MCAST_IGNORE);
-      close(fd_);
-      fd_ = -1;
+      sock_.Reset();
     }
     if (stopFd_ >= 0) close(stopFd_);
     stopFd_ = -1;
@@ -435,7 +423,7 @@ class ProcConnector : public Napi::ObjectWrap<ProcConnector> {
     return o;
   }
 
-  int fd_ = -1;
+  NetlinkSocket sock_;
   int stopFd_ = -1;
   bool enrich_ = true;
   uint32_t maxArgBytes_ = 4096;

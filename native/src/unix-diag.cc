@@ -9,7 +9,6 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "common.h"
 #include "sock-diag.h"
@@ -27,22 +26,14 @@ Napi::Value UnixSockets(const Napi::CallbackInfo& info) {
     Napi::Object o = info[1].As<Napi::Object>();
     if (o.Has("states")) states = o.Get("states").ToNumber().Uint32Value();
   }
-  std::string err;
-  int fd = SocketInNetns(netns, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, err);
-  if (fd < 0) ThrowErrno(env, "unix sock_diag: " + err, errno, err.rfind("setns", 0) == 0 ? "CAP_SYS_ADMIN" : "CAP_NET_ADMIN");
-  struct {
-    nlmsghdr nl;
-    unix_diag_req req;
-  } msg{};
-  msg.nl.nlmsg_len = sizeof(msg);
-  msg.nl.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nl.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.req.sdiag_family = AF_UNIX;
-  msg.req.udiag_states = states;
-  msg.req.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER;
+  NetlinkSocket sock = SockDiagSocket(env, netns, "unix sock_diag");
+  NetlinkRequest<unix_diag_req> msg(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
+  msg.body.sdiag_family = AF_UNIX;
+  msg.body.udiag_states = states;
+  msg.body.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER;
   Napi::Array out = Napi::Array::New(env);
   uint32_t count = 0;
-  SockDiagDump(env, fd, &msg, sizeof(msg), "unix sock_diag", [&](nlmsghdr* nl) {
+  NetlinkDump(env, sock, &msg, sizeof(msg), "unix sock_diag", [&](nlmsghdr* nl) {
     auto* m = static_cast<unix_diag_msg*>(NLMSG_DATA(nl));
     Napi::Object s = Napi::Object::New(env);
     s.Set("inode", Napi::Number::New(env, m->udiag_ino));
