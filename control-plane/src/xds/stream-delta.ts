@@ -22,7 +22,7 @@ import type { DeltaDiscoveryRequestMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
 import { cachedResponse, cachedVersion, storeResponse, storeVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
-import { XdsStream, type Outstanding, type StreamContext, type StreamTransport, type TypeState } from './stream.js';
+import { noWatch, XdsStream, type Outstanding, type StreamContext, type StreamTransport, type TypeState } from './stream.js';
 
 interface DeltaType extends TypeState {
   /** What the client holds as far as the server knows: name → version, or null when it was
@@ -87,14 +87,25 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg, DeltaType> 
   }
 
   private newType(typeUrl: string): DeltaType {
+    // A literal, not a spread of a common part: with types made by a spread, the per-stream work
+    // of the push took twice the CPU (a profile at 1,000 streams: 1.26 s against 0.62 s).
     const t: DeltaType = {
-      ...this.typeState(typeUrl),
+      typeUrl,
+      traits: this.ctx.traits(typeUrl),
+      wildcard: false,
+      names: new Set(),
       known: new Map(),
       forceRemoved: undefined,
       subscriptionKey: undefined,
       wholeSignature: undefined,
       subscriptionChanged: false,
+      sentVersion: undefined,
+      ackedVersion: undefined,
+      nonce: undefined,
       outstanding: undefined,
+      deferredChangeAt: undefined,
+      lastNack: undefined,
+      cancel: noWatch,
     };
     this.watchType(t);
     return t;

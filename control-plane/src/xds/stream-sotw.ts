@@ -20,7 +20,7 @@ import type { DiscoveryRequestMsg, DiscoveryResponseMsg } from './messages.js';
 import { setVersion, type Resource } from './resource.js';
 import { cachedResponse, cachedVersion, storeResponse, storeVersion } from './shared-responses.js';
 import type { TypeResources } from './snapshot.js';
-import { XdsStream, type StreamContext, type StreamTransport, type TypeState } from './stream.js';
+import { noWatch, XdsStream, type StreamContext, type StreamTransport, type TypeState } from './stream.js';
 
 interface SotwType extends TypeState {
   /** A non-empty resource_names was seen: the legacy wildcard no longer applies. */
@@ -70,7 +70,23 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg, SotwType> {
   }
 
   private newType(typeUrl: string): SotwType {
-    const t: SotwType = { ...this.typeState(typeUrl), explicit: false, sent: new Map(), mustRespond: false };
+    // A literal, not a spread of a common part (see DeltaStream.newType).
+    const t: SotwType = {
+      typeUrl,
+      traits: this.ctx.traits(typeUrl),
+      wildcard: false,
+      explicit: false,
+      names: new Set(),
+      sent: new Map(),
+      sentVersion: undefined,
+      ackedVersion: undefined,
+      nonce: undefined,
+      outstanding: undefined,
+      mustRespond: false,
+      deferredChangeAt: undefined,
+      lastNack: undefined,
+      cancel: noWatch,
+    };
     this.watchType(t);
     return t;
   }

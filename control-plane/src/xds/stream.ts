@@ -78,6 +78,9 @@ export interface StreamStatus {
   types: TypeStatus[];
 }
 
+/** A type's `cancel` until its watch is set. */
+export const noWatch = (): void => {};
+
 /** What both protocols keep per type on a stream. */
 export interface TypeState {
   typeUrl: string;
@@ -211,23 +214,6 @@ export abstract class XdsStream<
   /** Cancels every watch. */
   protected release(): void {
     for (const t of this.types.values()) t.cancel();
-  }
-
-  /** The state every type starts with; the watch is set by the caller once the whole state is. */
-  protected typeState(typeUrl: string): TypeState {
-    return {
-      typeUrl,
-      traits: this.ctx.traits(typeUrl),
-      wildcard: false,
-      names: new Set(),
-      sentVersion: undefined,
-      ackedVersion: undefined,
-      nonce: undefined,
-      outstanding: undefined,
-      deferredChangeAt: undefined,
-      lastNack: undefined,
-      cancel: () => {},
-    };
   }
 
   /** Watches `t`'s type: a change is pushed at once, or after the response awaiting its ACK. */
