@@ -184,4 +184,10 @@ void InitMountNs(Napi::Env env, Napi::Object exports);
 // was created in. Returns -1 with errno set on failure.
 int SocketInNetns(const std::string& nsPath, int domain, int type, int protocol, std::string& error);
 
+// The capability a failed SocketInNetns lacked: entering the namespace (setns) needs
+// CAP_SYS_ADMIN; a netlink socket of the kinds used here, CAP_NET_ADMIN.
+inline const char* SocketInNetnsCapability(const std::string& error) {
+  return error.rfind("setns", 0) == 0 ? "CAP_SYS_ADMIN" : "CAP_NET_ADMIN";
+}
+
 }  // namespace meshward

@@ -59,7 +59,7 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
     uint32_t maxLen = o.Has("maxLen") ? o.Get("maxLen").ToNumber().Uint32Value() : 4096;
     std::string err;
     sock_ = NetlinkSocket(SocketInNetns(netns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER, err));
-    if (!sock_) ThrowErrno(env, "nfqueue: " + err, errno, "CAP_NET_ADMIN");
+    if (!sock_) ThrowErrno(env, "nfqueue: " + err, errno, SocketInNetnsCapability(err));
     if (BindNetlink(sock_.fd(), 0) < 0) ThrowErrno(env, "nfqueue: bind", errno, "CAP_NET_ADMIN");
     int rcv = 4 << 20;
     setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));

@@ -14,7 +14,7 @@ namespace meshward {
 inline NetlinkSocket SockDiagSocket(Napi::Env env, const std::string& netns, const char* what) {
   std::string err;
   int fd = SocketInNetns(netns, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, err);
-  if (fd < 0) ThrowErrno(env, std::string(what) + ": " + err, errno, err.rfind("setns", 0) == 0 ? "CAP_SYS_ADMIN" : "CAP_NET_ADMIN");
+  if (fd < 0) ThrowErrno(env, std::string(what) + ": " + err, errno, SocketInNetnsCapability(err));
   return NetlinkSocket(fd);
 }
 
