@@ -203,15 +203,8 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequestMsg, DeltaType> 
       if (t.names.has(name)) t.known.set(name, null);
       else t.known.delete(name);
     }
-    t.sentVersion = version;
-    t.nonce = nonce;
-    t.outstanding = { nonce, version, resources: send, removed, cause, changedAt: cause === 'push' ? changedAt : undefined };
-    const m = this.ctx.metrics;
-    m.responses++;
-    if (cause === 'push') m.pushes++;
-    m.resourcesSent += send.length;
-    m.removalsSent += removed.length;
-    this.sendShared(response, nonce);
+    this.ctx.metrics.removalsSent += removed.length;
+    this.sendResponse(t, response, { nonce, version, resources: send, removed, cause, changedAt: cause === 'push' ? changedAt : undefined });
   }
 
   /** Adds `name` to what a response sends (the client lacks this version) or names as removed

@@ -165,15 +165,8 @@ export class SotwStream extends XdsStream<DiscoveryRequestMsg, SotwType> {
       for (const name of t.sent.keys()) if (!view.resources.has(name)) t.sent.delete(name);
       for (const r of resources) t.sent.set(r.name, r.version);
     }
-    t.sentVersion = version;
-    t.nonce = nonce;
     t.mustRespond = false;
-    t.outstanding = { nonce, version, resources, cause, changedAt: cause === 'push' ? changedAt : undefined };
-    const m = this.ctx.metrics;
-    m.responses++;
-    if (cause === 'push') m.pushes++;
-    m.resourcesSent += resources.length;
-    this.sendShared(response, nonce);
+    this.sendResponse(t, response, { nonce, version, resources, cause, changedAt: cause === 'push' ? changedAt : undefined });
   }
 
   /** The subscribed resources that exist. Returns view.resources itself for a plain wildcard. */

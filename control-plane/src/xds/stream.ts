@@ -142,14 +142,17 @@ export abstract class XdsStream<
 
   open(): void {
     this.ctx.metrics.streamsOpened++;
-    this.guard(() => this.callHook('onStreamOpen', this));
+    try {
+      this.callHook('onStreamOpen', this);
+    } catch (err) {
+      this.failed(err);
+    }
   }
 
   /** Feeds one decoded request. */
   receive(request: Req): void {
     if (this.ended) return;
     this.ctx.metrics.requests++;
-    // try/catch rather than guard(): no closure per request.
     try {
       if (!this.node && !this.start(request.node)) return;
       let typeUrl = request.type_url;
@@ -188,10 +191,17 @@ export abstract class XdsStream<
     this.fail('UNAVAILABLE', 'the control plane is shutting down');
   }
 
-  /** Every type's state, as server.streams() reports it. */
+  /** The stream and every type's state, as server.streams() reports it. */
   status(): StreamStatus {
-    return this.statusBase(
-      [...this.types.values()].map((t) => ({
+    return {
+      id: this.id,
+      protocol: this.protocol,
+      service: this.service,
+      peer: this.peer.address,
+      identity: this.peer.uriSans[0],
+      nodeId: this.node?.id,
+      key: this.key,
+      types: [...this.types.values()].map((t) => ({
         typeUrl: t.typeUrl,
         wildcard: t.wildcard,
         names: [...t.names],
@@ -202,7 +212,7 @@ export abstract class XdsStream<
         clientVersions: Object.fromEntries(this.clientVersions(t)),
         lastNack: t.lastNack,
       })),
-    );
+    };
   }
 
   protected abstract handle(typeUrl: string, request: Req): void;
@@ -262,7 +272,7 @@ export abstract class XdsStream<
   }
 
   /** The nonce to send `response` with: its own, if this stream never sent one as high, else a
-   * fresh one (sendShared then appends it). Nonces on a stream only grow. */
+   * fresh one (sendResponse then appends it). Nonces on a stream only grow. */
   protected nonceFor(response: SharedResponse): string {
     if (response.sequence > this.lastNonce) {
       this.lastNonce = response.sequence;
@@ -273,9 +283,17 @@ export abstract class XdsStream<
     return nonce;
   }
 
-  /** Sends `response` with `nonce` (from nonceFor). */
-  protected sendShared(response: SharedResponse, nonce: string): void {
-    this.send(nonce === response.nonce ? response.bytes : withNonce(response.body, nonce));
+  /** Sends `response` for `t` with the nonce `outstanding` holds (from nonceFor); `t` then
+   * awaits its ACK. Counted as a response, a push if it is one, and its resources. */
+  protected sendResponse(t: T, response: SharedResponse, outstanding: NonNullable<T['outstanding']>): void {
+    t.sentVersion = outstanding.version;
+    t.nonce = outstanding.nonce;
+    t.outstanding = outstanding;
+    const m = this.ctx.metrics;
+    m.responses++;
+    if (outstanding.cause === 'push') m.pushes++;
+    m.resourcesSent += outstanding.resources.length;
+    this.send(outstanding.nonce === response.nonce ? response.bytes : withNonce(response.body, outstanding.nonce));
   }
 
   protected send(message: Buffer): void {
@@ -287,7 +305,7 @@ export abstract class XdsStream<
     return this.ctx.hooksGiven.has(name);
   }
 
-  /** Calls a hook; a throw becomes a HookError, which guard() turns into INTERNAL. */
+  /** Calls a hook; a throw becomes a HookError, which failed() turns into INTERNAL. */
   protected callHook<K extends keyof XdsHooks>(name: K, ...args: Parameters<Required<XdsHooks>[K]>): void {
     try {
       (this.ctx.hooks[name] as (...a: unknown[]) => void)(...args);
@@ -297,31 +315,10 @@ export abstract class XdsStream<
     }
   }
 
-  /** Runs stream work; anything thrown ends the stream with INTERNAL. */
-  protected guard(work: () => void): void {
-    try {
-      work();
-    } catch (err) {
-      this.failed(err);
-    }
-  }
-
-  /** Ends the stream with INTERNAL for something its work threw. */
+  /** Ends the stream with INTERNAL for something its work threw (stream work is wrapped in
+   * try/catch, not in a closure, since it runs per request and per push). */
   protected failed(err: unknown): void {
     this.fail('INTERNAL', err instanceof Error ? err.message : String(err));
-  }
-
-  protected statusBase(types: TypeStatus[]): StreamStatus {
-    return {
-      id: this.id,
-      protocol: this.protocol,
-      service: this.service,
-      peer: this.peer.address,
-      identity: this.peer.uriSans[0],
-      nodeId: this.node?.id,
-      key: this.key,
-      types,
-    };
   }
 
   private start(node: NodeMsg | null | undefined): boolean {
