@@ -318,6 +318,45 @@ function memory(): MemoryReport {
   return { rss: m.rss, heapUsed: m.heapUsed };
 }
 
+/** The ACKs a server child counted, and the one wait on them: at(total, fn) calls fn once the
+ * count reaches total (at once if it has). */
+class AckCount {
+  count = 0;
+  private target = Infinity;
+  private onTarget: (() => void) | undefined;
+
+  add(): void {
+    if (++this.count >= this.target) this.fire();
+  }
+
+  at(total: number, fn: () => void): void {
+    this.target = total;
+    this.onTarget = fn;
+    if (this.count >= total) this.fire();
+  }
+
+  private fire(): void {
+    const fn = this.onTarget;
+    this.onTarget = undefined;
+    this.target = Infinity;
+    fn?.();
+  }
+}
+
+/** What both server children answer alike: a memory reading, and 'ready' once every stream so
+ * far (m.streams) got its first configuration and ACKed it. */
+function answerIdle(m: Msg, acks: AckCount): void {
+  if (m.type === 'memory') reply({ type: 'memory', ...memory() });
+  if (m.type === 'ready') acks.at(Number(m.streams), () => reply({ type: 'ready' }));
+}
+
+/** Times a change from now to `streams` more ACKs, then reports it with `rest`. */
+function timeChange(acks: AckCount, streams: number, rest: () => Omit<ServerReport, 'ms' | 'cpuMs'>): void {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  acks.at(acks.count + streams, () => reply({ type: 'changed', ms: performance.now() - t0, cpuMs: cpuMs(cpu0), ...rest() }));
+}
+
 /** The Meshward control plane: distributor → cache → server, one workload per
  * streamsPerWorkload streams. A change flips the policy's mode, so every workload's
  * configuration is recompiled and changes. */
@@ -328,50 +367,27 @@ async function serverMeshward(n: number, perWorkload: number): Promise<void> {
   const distributor = new PolicyDistributor({ cache, wasm: { code: { local: { filename: '/etc/meshward/meshward.wasm' } } } });
   distributor.update({ policies: policies('monitor'), inventory });
   distributor.publish();
-  let acks = 0;
+  const acks = new AckCount();
   let nacks = 0;
-  let target = Infinity;
-  let onTarget: (() => void) | undefined;
   const server = await XdsServer.start({
     watcher: cache,
     nodeKey: distributor.nodeKey,
     hooks: {
-      onAck: () => {
-        if (++acks >= target) onTarget?.();
-      },
+      onAck: () => acks.add(),
       onNack: () => void nacks++,
     },
   });
   reply({ type: 'listening', port: server.port });
   let mode: 'monitor' | 'protect' = 'monitor';
   process.on('message', (m: Msg) => {
-    if (m.type === 'memory') reply({ type: 'memory', ...memory() });
-    if (m.type === 'ready') {
-      // every stream so far (m.streams) got its first configuration and ACKed it
-      const done = (): void => {
-        onTarget = undefined;
-        target = Infinity;
-        reply({ type: 'ready' });
-      };
-      if (acks >= Number(m.streams)) done();
-      else {
-        target = Number(m.streams);
-        onTarget = done;
-      }
-    }
+    answerIdle(m, acks);
     if (m.type === 'change') {
       mode = mode === 'monitor' ? 'protect' : 'monitor';
       nacks = 0;
-      target = acks + n;
-      const t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      onTarget = () => {
-        onTarget = undefined;
-        target = Infinity;
-        reply({ type: 'changed', ms: performance.now() - t0, publishMs, cpuMs: cpuMs(cpu0), nacks });
-      };
+      let publishMs = 0;
+      timeChange(acks, n, () => ({ publishMs, nacks }));
       distributor.update({ policies: policies(mode, Number(m.round)) });
-      const publishMs = distributor.publish().durationMs;
+      publishMs = distributor.publish().durationMs;
     }
   });
 }
@@ -394,9 +410,7 @@ async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void>
   let nonce = String(pushes);
   let message = encode(nonce);
   const calls: grpc.ServerDuplexStream<Reply, Buffer>[] = [];
-  let replies = 0;
-  let target = Infinity;
-  let onTarget: (() => void) | undefined;
+  const acks = new AckCount();
   const raw = (b: Buffer): Buffer => b;
   const server = new grpc.Server();
   const path = protocol === 'delta' ? METHOD.adsDelta : METHOD.adsSotw;
@@ -416,7 +430,7 @@ async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void>
             call.write(message);
             return;
           }
-          if (r.response_nonce === nonce && !r.error_detail && ++replies >= target) onTarget?.();
+          if (r.response_nonce === nonce && !r.error_detail) acks.add();
         });
         call.on('error', () => {});
       },
@@ -427,28 +441,9 @@ async function serverFloor(n: number, protocol: 'delta' | 'sotw'): Promise<void>
   );
   reply({ type: 'listening', port });
   process.on('message', (m: Msg) => {
-    if (m.type === 'memory') reply({ type: 'memory', ...memory() });
-    if (m.type === 'ready') {
-      const done = (): void => {
-        onTarget = undefined;
-        target = Infinity;
-        reply({ type: 'ready' });
-      };
-      if (replies >= Number(m.streams)) done();
-      else {
-        target = Number(m.streams);
-        onTarget = done;
-      }
-    }
+    answerIdle(m, acks);
     if (m.type === 'change') {
-      target = replies + n;
-      const t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      onTarget = () => {
-        onTarget = undefined;
-        target = Infinity;
-        reply({ type: 'changed', ms: performance.now() - t0, publishMs: 0, cpuMs: cpuMs(cpu0), nacks: 0 });
-      };
+      timeChange(acks, n, () => ({ publishMs: 0, nacks: 0 }));
       nonce = String(++pushes);
       message = encode(nonce);
       for (const call of calls) call.write(message);
